@@ -1,0 +1,30 @@
+"""Batched estimators for in-context sparse linear regression (NumPy and CuPy).
+
+Every solver takes a batch of problems ``X`` (trials, n, d), ``y`` (trials, n)
+(or a single problem ``(n, d)``, ``(n,)``) and returns estimates of ``w*`` on
+the same backend as its input. Hyperparameters given as 1-D arrays return the
+whole path with a leading path axis.
+"""
+
+from ._backend import cupy_available, resolve_backend, to_backend, to_numpy
+from .gradient_descent import gd, gd_iterative
+from .least_squares import ols, oracle_support
+from .pto import preprocess, pto, pto_iterative
+from .ridge import ridge
+from .spectral import Spectrum
+
+__all__ = [
+    "Spectrum",
+    "cupy_available",
+    "gd",
+    "gd_iterative",
+    "ols",
+    "oracle_support",
+    "preprocess",
+    "pto",
+    "pto_iterative",
+    "resolve_backend",
+    "ridge",
+    "to_backend",
+    "to_numpy",
+]

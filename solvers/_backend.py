@@ -1,0 +1,72 @@
+"""Array backend layer: one code path for NumPy (CPU) and CuPy (GPU).
+
+The solvers are written against the Python array API standard and get their
+namespace from the input arrays through ``array_api_compat``, so the same
+function runs on NumPy and CuPy arrays and returns arrays of the input's kind.
+This module adds the two things the standard leaves out: choosing a backend by
+name (``"numpy"``, ``"cupy"``, ``"auto"``) and moving arrays between host and
+device.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+from array_api_compat import array_namespace, is_cupy_array
+
+BACKENDS = ("numpy", "cupy", "auto")
+
+
+def cupy_available() -> bool:
+    """Return True when CuPy imports and sees at least one CUDA device."""
+    try:
+        import cupy
+
+        return cupy.cuda.runtime.getDeviceCount() > 0
+    except Exception:  # ImportError, CUDARuntimeError, missing driver ...
+        return False
+
+
+def resolve_backend(backend: str) -> str:
+    """Turn a backend name into ``"numpy"`` or ``"cupy"``.
+
+    ``"auto"`` picks CuPy when a CUDA device is usable and NumPy otherwise.
+    Asking for ``"cupy"`` without a usable device raises ``ValueError``.
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    if backend == "auto":
+        return "cupy" if cupy_available() else "numpy"
+    if backend == "cupy" and not cupy_available():
+        raise ValueError("backend='cupy' needs CuPy and a CUDA device; none is usable here")
+    return backend
+
+
+def backend_module(backend: str) -> ModuleType:
+    """Return the array namespace (``numpy`` or ``cupy``) for a backend name."""
+    name = resolve_backend(backend)
+    if name == "cupy":
+        import cupy
+
+        return cupy
+    return np
+
+
+def namespace(*arrays: Any) -> ModuleType:
+    """Array-API namespace shared by ``arrays`` (NumPy or CuPy)."""
+    return array_namespace(*arrays)
+
+
+def to_backend(array: Any, backend: str) -> Any:
+    """Copy a host array to ``backend`` (no copy when it is already there)."""
+    module = backend_module(backend)
+    return module.asarray(array)
+
+
+def to_numpy(array: Any) -> np.ndarray:
+    """Return a NumPy copy of a NumPy or CuPy array."""
+    if is_cupy_array(array):
+        return array.get()
+    return np.asarray(array)
