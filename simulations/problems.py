@@ -1,0 +1,132 @@
+"""Sampling batches of sparse linear-regression problems (SPEC section 1).
+
+Random streams. Instances are generated in fixed blocks of
+``block_size(n, d)`` instances (256, fewer for big problems so a block stays
+under 32 MB); block ``k`` of a cell draws from
+``SeedSequence(seed, spawn_key=(*cell_key, k))`` where ``cell_key`` hashes
+``(n, d, s, signal)``. So instance ``i`` of a cell is the same whatever the
+chunk size, the order of the grid or the worker that computes it, and a cell
+with more trials extends one with fewer. The noise level is deliberately not
+in the key: cells that differ only in sigma share ``X``, ``w*`` and the
+standardised noise ``z`` (common random numbers, ``y = X w* + sigma z``),
+which makes curves in sigma smooth and paired comparisons sharper.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from solvers import to_backend
+
+MAX_BLOCK = 256
+SIGNALS = ("gaussian", "rademacher", "unnormalized")
+
+
+@dataclass(frozen=True)
+class Problems:
+    """A batch of problems ``y = X w* + sigma z``.
+
+    Attributes
+    ----------
+    X : array (trials, n, d)       rows x_i ~ N(0, I_d)
+    y : array (trials, n)
+    w_star : array (trials, d)     s-sparse
+    support : int array (trials, s)  sorted support of each ``w*``
+    sigma : float
+    signal : str
+    """
+
+    X: Any
+    y: Any
+    w_star: Any
+    support: Any
+    sigma: float
+    signal: str
+
+    @property
+    def trials(self) -> int:
+        return int(self.X.shape[0])
+
+
+def signal_norm2(signal: str, s: int) -> float:
+    """``E ||w*||^2`` under a signal law: 1 (gaussian, rademacher) or s (unnormalized)."""
+    _check_signal(signal)
+    return float(s) if signal == "unnormalized" else 1.0
+
+
+def block_size(n: int, d: int) -> int:
+    """Instances per random-stream block: a function of the cell's shape only."""
+    return max(1, min(MAX_BLOCK, 2**22 // (n * d)))
+
+
+def cell_key(n: int, d: int, s: int, signal: str) -> tuple[int, ...]:
+    """Four 32-bit words identifying a cell's random stream (order independent)."""
+    digest = hashlib.sha256(f"{n}|{d}|{s}|{signal}".encode()).digest()
+    return tuple(int.from_bytes(digest[4 * i: 4 * i + 4], "little") for i in range(4))
+
+
+def sample_problems(n: int, d: int, s: int, sigma: float, trials: int, seed: int = 0,
+                    signal: str = "gaussian", backend: str = "numpy", offset: int = 0) -> Problems:
+    """Draw instances ``offset .. offset + trials - 1`` of a cell.
+
+    Parameters
+    ----------
+    n, d, s : int
+        Context length, dimension and sparsity (1 <= s <= d).
+    sigma : float
+        Noise standard deviation (>= 0).
+    trials : int
+        Number of instances.
+    seed : int
+        Master seed; with the cell parameters it fixes every instance.
+    signal : {"gaussian", "rademacher", "unnormalized"}
+        Law of the nonzero entries: N(0, 1/s) (E||w*||^2 = 1), +-1/sqrt(s)
+        (||w*|| = 1 exactly), or N(0, 1) (Garg et al. 2022).
+    backend : {"numpy", "cupy", "auto"}
+        Where the returned arrays live. Draws are made on the host, so both
+        backends see identical problems.
+    offset : int
+        Index of the first instance (for chunked computation).
+    """
+    for name, value, low in (("n", n, 1), ("d", d, 1), ("s", s, 1), ("trials", trials, 1), ("offset", offset, 0)):
+        if not isinstance(value, (int, np.integer)) or value < low:
+            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    if s > d:
+        raise ValueError(f"s must be <= d = {d}, got {s}")
+    if not (np.isfinite(sigma) and sigma >= 0):
+        raise ValueError(f"sigma must be finite and >= 0, got {sigma!r}")
+    if not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    _check_signal(signal)
+    key = cell_key(n, d, s, signal)
+    size = block_size(n, d)
+    first, last = offset // size, (offset + trials - 1) // size
+    blocks = [_block(n, d, s, signal, int(seed), key, k, size) for k in range(first, last + 1)]
+    start = offset - first * size
+    X, w_star, support, z = (np.concatenate(parts)[start:start + trials] for parts in zip(*blocks))
+    y = np.einsum("tnd,td->tn", X, w_star) + sigma * z
+    X, y, w_star, support = (to_backend(a, backend) for a in (X, y, w_star, support))
+    return Problems(X=X, y=y, w_star=w_star, support=support, sigma=float(sigma), signal=signal)
+
+
+def _block(n: int, d: int, s: int, signal: str, seed: int, key: tuple[int, ...], k: int, size: int):
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(*key, k)))
+    X = rng.standard_normal((size, n, d))
+    support = np.sort(np.argsort(rng.random((size, d)), axis=1)[:, :s], axis=1)
+    if signal == "rademacher":
+        values = rng.choice(np.array([-1.0, 1.0]), size=(size, s)) / np.sqrt(s)
+    else:
+        values = rng.standard_normal((size, s)) / (np.sqrt(s) if signal == "gaussian" else 1.0)
+    w_star = np.zeros((size, d))
+    np.put_along_axis(w_star, support, values, axis=1)
+    z = rng.standard_normal((size, n))
+    return X, w_star, support, z
+
+
+def _check_signal(signal: str) -> None:
+    if signal not in SIGNALS:
+        raise ValueError(f"signal must be one of {SIGNALS}, got {signal!r}")
