@@ -1,0 +1,140 @@
+"""The estimators a sweep compares, each with its hyperparameter grid and theory value.
+
+A :class:`Method` turns a batch of problems and a grid of hyperparameter
+values into a path of estimates ``(G, trials, d)``, using the batched solvers.
+Grids (used by the ``oracle`` and ``validation`` tuning modes):
+
+=======  ===========  ==========================================================
+method   parameter    grid / theory value (``r2 = E||w*||^2``)
+=======  ===========  ==========================================================
+ols      --           min-norm least squares, no tuning
+oracle   --           least squares on the true support (the floor)
+ridge    lam          40 values, log-spaced 1e-6 .. 1e2; theory ``sigma^2 d / (n r2)``
+gd       steps        step ``1/l_max`` per instance, T log-spaced 1 .. 1e5 (40);
+                      theory ``T = ceil((1 + sqrt(d/n))^2 / lam_theory)``, i.e. gradient-flow
+                      time ``eta T ~ 1 / lam_theory`` (ridge <-> early stopping)
+pto      steps        step ``1/l_max`` of the preprocessed covariance, T log-spaced
+                      1 .. 1e6 (40, PtO needs many steps when ``r`` has a wide range);
+                      theory: the GD rule (a heuristic: no tuning rule of the paper is
+                      available to us)
+=======  ===========  ==========================================================
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+import solvers
+from .problems import signal_norm2
+
+NO_PARAMETER = np.array([np.nan])
+
+
+@dataclass(frozen=True)
+class Setting:
+    """The parameters of a cell that tuning rules may look at (never w* itself)."""
+
+    n: int
+    d: int
+    s: int
+    sigma: float
+    signal: str
+
+
+Fit = Callable[[Any, Any, np.ndarray, Any], tuple[Any, Any]]
+
+
+@dataclass(frozen=True)
+class Method:
+    """An estimator in a sweep.
+
+    Attributes
+    ----------
+    name : str
+    parameter : str
+        Name of the tuned hyperparameter ("" when there is none).
+    grid : callable (Setting) -> ndarray (G,)
+        Values searched by ``oracle`` and ``validation`` tuning.
+    theory : callable (Setting) -> float, or None
+        The prescribed value of ``theory`` tuning.
+    fit : callable (X, y, grid, support) -> (W, converged)
+        ``W`` (G, trials, d) estimates; ``converged`` (G, trials) bool or None.
+    """
+
+    name: str
+    parameter: str
+    grid: Callable[[Setting], np.ndarray]
+    theory: Callable[[Setting], float] | None
+    fit: Fit
+
+    def grid_for(self, setting: Setting, tuning: str) -> np.ndarray:
+        """The values to evaluate under a tuning mode (one value for ``theory``)."""
+        if not self.parameter:
+            return NO_PARAMETER
+        if tuning == "theory":
+            return np.array([self.theory(setting)])
+        return self.grid(setting)
+
+
+def ridge_theory_lambda(setting: Setting) -> float:
+    """``lam = sigma^2 d / (n E||w*||^2)``, the optimal lam of the dense-signal limit."""
+    return setting.sigma**2 * setting.d / (setting.n * signal_norm2(setting.signal, setting.s))
+
+
+def early_stopping_theory_steps(setting: Setting) -> float:
+    """``T = ceil((1 + sqrt(d/n))^2 / lam_theory)``: gradient-flow time ``1/lam`` at step ``1/l_max``.
+
+    ``(1 + sqrt(d/n))^2`` is the Marchenko-Pastur upper edge, the limit of ``l_max``.
+    With no noise (``lam = 0``) the rule asks for T = infinity; it is capped at 10^8.
+    """
+    lam = ridge_theory_lambda(setting)
+    edge = (1 + math.sqrt(setting.d / setting.n)) ** 2
+    return float(min(1e8, math.ceil(edge / lam))) if lam > 0 else 1e8
+
+
+def _step_grid(largest: float) -> Callable[[Setting], np.ndarray]:
+    return lambda setting: np.unique(np.round(np.geomspace(1, largest, 40))).astype(float)
+
+
+def _ols(X, y, grid, support):
+    return solvers.ols(X, y)[None], None
+
+
+def _oracle(X, y, grid, support):
+    return solvers.oracle_support(X, y, support)[None], None
+
+
+def _ridge(X, y, grid, support):
+    return solvers.ridge(X, y, grid), None
+
+
+def _gd(X, y, grid, support):
+    return solvers.gd(X, y, "auto", grid.astype(np.int64)), None
+
+
+def _pto(X, y, grid, support):
+    return solvers.pto(X, y, "auto", grid.astype(np.int64)), None
+
+
+METHODS: dict[str, Method] = {
+    m.name: m
+    for m in (
+        Method("ols", "", lambda s: NO_PARAMETER, None, _ols),
+        Method("oracle", "", lambda s: NO_PARAMETER, None, _oracle),
+        Method("ridge", "lam", lambda s: np.logspace(-6, 2, 40), ridge_theory_lambda, _ridge),
+        Method("gd", "steps", _step_grid(1e5), early_stopping_theory_steps, _gd),
+        Method("pto", "steps", _step_grid(1e6), early_stopping_theory_steps, _pto),
+    )
+}
+
+
+def get_methods(names: list[str]) -> list[Method]:
+    """Look up methods by name; unknown names raise ``ValueError`` listing the known ones."""
+    unknown = [name for name in names if name not in METHODS]
+    if unknown:
+        raise ValueError(f"methods: unknown {unknown}; choose from {sorted(METHODS)}")
+    return [METHODS[name] for name in names]

@@ -1,0 +1,274 @@
+"""Training an :class:`ICLTransformer` on fresh sparse-regression prompts.
+
+Every step draws a new batch of prompts on the training device (SPEC section
+1 laws: ``x ~ N(0, I_d)``, s-sparse ``w*`` with a uniform support, ``y = <w*,
+x> + sigma xi``) from a dedicated ``torch.Generator``, so no data is stored.
+The loss is the mean squared error of the query predictions against the noisy
+``y_q``; the log also records the excess risk ``(yhat_q - <w*, x_q>)^2``,
+which the zero predictor puts at ``E||w*||^2`` (the loss at
+``E||w*||^2 + sigma^2``).
+
+Context lengths. Each step uses one n, drawn uniformly from
+``[n_min, n_hi(t)]``; with a curriculum ``n_hi`` grows linearly from ``n_min``
+to ``n_max`` over ``curriculum_steps`` steps (0: always ``n_max``).
+
+Optimiser: AdamW with linear warm-up and cosine decay to ``lr / 10``, the
+learning rate being a function of the step alone. Checkpoints hold the model,
+optimiser, step, both random states and the config, so a run stopped at any
+checkpoint and resumed reproduces the uninterrupted run bit for bit (same
+device and threads). ``max_minutes`` stops a run cleanly (checkpoint first),
+so long trainings can be chained in chunks.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+import torch
+from tqdm.auto import tqdm
+
+from simulations.problems import SIGNALS
+
+from .model import ICLTransformer, ModelConfig
+
+CHECKPOINT = "checkpoint.pt"
+METRICS = "metrics.jsonl"
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a training run (saved in every checkpoint).
+
+    Problem: ``d, s, sigma, signal``; context lengths ``n_min .. n_max`` with an
+    optional linear ``curriculum_steps``; ``queries`` query points per prompt.
+    Model: ``heads`` (per layer), ``width``, ``head_dim``, ``attention``,
+    ``mlp``, ``init_std`` (see :class:`~.model.ModelConfig`). Optimisation:
+    ``steps``, ``batch``, ``lr``, ``weight_decay``, ``warmup``, ``grad_clip``.
+    Bookkeeping: ``seed``, ``device`` ("cpu", "cuda" or "auto"), ``dtype``
+    ("float32" or "float64"), ``log_every``, ``checkpoint_every``.
+    """
+
+    d: int = 8
+    s: int = 2
+    sigma: float = 0.1
+    signal: str = "gaussian"
+    n_min: int = 2
+    n_max: int = 16
+    curriculum_steps: int = 0
+    queries: int = 4
+    heads: list[int] = field(default_factory=lambda: [4, 4, 4])
+    width: int | None = None
+    head_dim: int | None = None
+    attention: str = "linear"
+    mlp: bool = False
+    init_std: float | None = None
+    steps: int = 2000
+    batch: int = 128
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    warmup: int = 100
+    grad_clip: float = 1.0
+    seed: int = 0
+    device: str = "auto"
+    dtype: str = "float32"
+    log_every: int = 50
+    checkpoint_every: int = 500
+
+    def __post_init__(self) -> None:
+        for name in ("d", "s", "n_min", "n_max", "queries", "steps", "batch", "log_every", "checkpoint_every"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        if self.s > self.d:
+            raise ValueError(f"s must be <= d = {self.d}, got {self.s}")
+        if self.n_min > self.n_max:
+            raise ValueError(f"n_min must be <= n_max = {self.n_max}, got {self.n_min}")
+        if not (math.isfinite(self.sigma) and self.sigma >= 0):
+            raise ValueError(f"sigma must be finite and >= 0, got {self.sigma!r}")
+        if self.signal not in SIGNALS:
+            raise ValueError(f"signal must be one of {SIGNALS}, got {self.signal!r}")
+        if not self.lr > 0:
+            raise ValueError(f"lr must be > 0, got {self.lr!r}")
+        if self.curriculum_steps < 0 or self.warmup < 0 or self.weight_decay < 0 or self.grad_clip < 0:
+            raise ValueError("curriculum_steps, warmup, weight_decay and grad_clip must be >= 0")
+        if self.dtype not in DTYPES:
+            raise ValueError(f"dtype must be one of {tuple(DTYPES)}, got {self.dtype!r}")
+        if self.device not in ("cpu", "cuda", "auto"):
+            raise ValueError(f"device must be 'cpu', 'cuda' or 'auto', got {self.device!r}")
+        self.model_config()  # validates the architecture fields
+
+    def model_config(self) -> ModelConfig:
+        return ModelConfig(d=self.d, heads=list(self.heads), width=self.width, head_dim=self.head_dim,
+                           attention=self.attention, mlp=self.mlp, init_std=self.init_std)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "TrainConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise ValueError(f"unknown config keys: {sorted(unknown)}")
+        return cls(**values)
+
+
+def resolve_device(device: str) -> torch.device:
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device 'cuda' requested but torch sees no CUDA device")
+    return torch.device(device)
+
+
+def sample_batch(config: TrainConfig, n: int, generator: torch.Generator, device: torch.device,
+                 dtype: torch.dtype) -> dict[str, torch.Tensor]:
+    """Fresh prompts on ``device``: X (B, n, d), y (B, n), x_query (B, m, d), y_query, f_query (noiseless), w_star."""
+    B, d, s, m = config.batch, config.d, config.s, config.queries
+    kw = dict(generator=generator, device=device, dtype=dtype)
+    support = torch.rand(B, d, **kw).argsort(dim=1)[:, :s]
+    if config.signal == "rademacher":
+        values = (2 * torch.randint(0, 2, (B, s), generator=generator, device=device) - 1).to(dtype) / math.sqrt(s)
+    else:
+        values = torch.randn(B, s, **kw) / (math.sqrt(s) if config.signal == "gaussian" else 1.0)
+    w_star = torch.zeros(B, d, device=device, dtype=dtype).scatter_(1, support, values)
+    X = torch.randn(B, n + m, d, **kw)
+    f = X @ w_star[:, :, None]
+    y = f[..., 0] + config.sigma * torch.randn(B, n + m, **kw)
+    return dict(X=X[:, :n], y=y[:, :n], x_query=X[:, n:], y_query=y[:, n:], f_query=f[:, n:, 0], w_star=w_star)
+
+
+def learning_rate(config: TrainConfig, step: int) -> float:
+    """Linear warm-up over ``warmup`` steps, then cosine decay from ``lr`` to ``lr / 10``."""
+    if step < config.warmup:
+        return config.lr * (step + 1) / config.warmup
+    progress = (step - config.warmup) / max(1, config.steps - config.warmup)
+    return config.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
+
+
+def context_length(config: TrainConfig, step: int, generator: torch.Generator) -> int:
+    """n for this step: uniform on ``[n_min, n_hi(step)]`` (curriculum on ``n_hi``)."""
+    hi = config.n_max
+    if config.curriculum_steps:
+        frac = min(1.0, step / config.curriculum_steps)
+        hi = config.n_min + round(frac * (config.n_max - config.n_min))
+    return int(torch.randint(config.n_min, hi + 1, (1,), generator=generator, device=generator.device).item())
+
+
+@dataclass
+class TrainResult:
+    model: ICLTransformer
+    step: int
+    finished: bool
+    out: Path
+
+
+def train(config: TrainConfig, out: str | os.PathLike, resume: bool = False, max_minutes: float | None = None,
+          progress: bool = True) -> TrainResult:
+    """Train (or resume) a run in directory ``out``.
+
+    Writes ``out/config.json``, ``out/metrics.jsonl`` (one JSON object per
+    ``log_every`` steps: step, n_hi, loss, excess, lr, seconds) and
+    ``out/checkpoint.pt`` (every ``checkpoint_every`` steps and at the end).
+    With ``resume`` the run continues from ``out/checkpoint.pt``, whose config
+    must equal ``config`` except for ``steps`` and ``device``.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    device, dtype = resolve_device(config.device), DTYPES[config.dtype]
+    torch.manual_seed(config.seed)
+    model = ICLTransformer(config.model_config()).to(device=device, dtype=dtype)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    generator = torch.Generator(device=device)
+    generator.manual_seed(config.seed + 1)
+    step = 0
+    if resume:
+        state = torch.load(out / CHECKPOINT, map_location=device, weights_only=False)
+        _check_resumable(state["config"], config)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        generator.set_state(state["rng"]["data"].to("cpu"))
+        torch.set_rng_state(state["rng"]["torch"])
+        step = state["step"]
+        _truncate_metrics(out / METRICS, step)
+    elif (out / METRICS).exists():
+        (out / METRICS).unlink()
+    (out / "config.json").write_text(json.dumps(asdict(config), indent=2) + "\n")
+
+    start = time.monotonic()
+    sums, count = {"loss": 0.0, "excess": 0.0}, 0
+    bar = tqdm(total=config.steps, initial=step, disable=not progress, desc="train", dynamic_ncols=True)
+    model.train()
+    while step < config.steps:
+        n = context_length(config, step, generator)
+        batch = sample_batch(config, n, generator, device, dtype)
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate(config, step)
+        pred = model(batch["X"], batch["y"], batch["x_query"])
+        loss = torch.mean((pred - batch["y_query"]) ** 2)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if config.grad_clip:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+        optimizer.step()
+        step += 1
+        sums["loss"] += loss.item()
+        sums["excess"] += torch.mean((pred.detach() - batch["f_query"]) ** 2).item()
+        count += 1
+        bar.update(1)
+        if step % config.log_every == 0 or step == config.steps:
+            record = {"step": step, "n": n, "loss": sums["loss"] / count, "excess": sums["excess"] / count,
+                      "lr": learning_rate(config, step - 1), "seconds": time.monotonic() - start}
+            with open(out / METRICS, "a") as fh:
+                fh.write(json.dumps(record) + "\n")
+            bar.set_postfix(loss=f"{record['loss']:.4f}", excess=f"{record['excess']:.4f}")
+            sums, count = {"loss": 0.0, "excess": 0.0}, 0
+        out_of_time = max_minutes is not None and time.monotonic() - start > 60 * max_minutes
+        if step % config.checkpoint_every == 0 or step == config.steps or out_of_time:
+            save_checkpoint(out / CHECKPOINT, model, optimizer, generator, step, config)
+        if out_of_time:
+            break
+    bar.close()
+    return TrainResult(model=model.eval(), step=step, finished=step >= config.steps, out=out)
+
+
+def save_checkpoint(path: Path, model: ICLTransformer, optimizer: torch.optim.Optimizer,
+                    generator: torch.Generator, step: int, config: TrainConfig) -> None:
+    """Write atomically (temporary file, then rename)."""
+    state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step,
+             "rng": {"data": generator.get_state(), "torch": torch.get_rng_state()},
+             "config": asdict(config)}
+    tmp = path.with_suffix(".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def load_model(path: str | os.PathLike, device: str = "cpu") -> tuple[ICLTransformer, TrainConfig, int]:
+    """Model (eval mode), its training config and step from a checkpoint file or run directory."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / CHECKPOINT
+    if not path.exists():
+        raise ValueError(f"checkpoint not found: {path}")
+    state = torch.load(path, map_location=device, weights_only=False)
+    config = TrainConfig.from_dict(state["config"])
+    model = ICLTransformer(config.model_config()).to(device=device, dtype=DTYPES[config.dtype])
+    model.load_state_dict(state["model"])
+    return model.eval(), config, int(state["step"])
+
+
+def _check_resumable(saved: dict, config: TrainConfig) -> None:
+    current = asdict(config)
+    diff = sorted(k for k in current if k not in ("steps", "device") and saved.get(k) != current[k])
+    if diff:
+        raise ValueError(f"--resume: config differs from the checkpoint's in {diff}")
+
+
+def _truncate_metrics(path: Path, step: int) -> None:
+    if not path.exists():
+        return
+    lines = [line for line in path.read_text().splitlines() if line and json.loads(line)["step"] <= step]
+    path.write_text("".join(line + "\n" for line in lines))
