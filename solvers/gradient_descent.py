@@ -70,14 +70,17 @@ def gd_iterative(X: Any, y: Any, step_size: Any, steps: int) -> Any:
     numeric ``step_size``. Cost O(T n d) per instance.
     """
     X, y, single = check_problem(X, y)
-    (T,), _ = check_grid(steps, "steps", minimum=0, integer=True)
+    Ts, scalar = check_grid(steps, "steps", minimum=0, integer=True)
+    if not scalar:
+        raise ValueError(f"steps must be a single integer for the iterative solver, got {steps!r}")
+    T = int(Ts[0])
     xp = namespace(X, y)
     eta = check_step_size(step_size, X.shape[0])
     eta = xp.reshape(xp.asarray(eta, dtype=X.dtype), (-1, 1)) if eta.ndim else float(eta)
     n = X.shape[1]
     Xt = xp.matrix_transpose(X)
     w = xp.zeros((X.shape[0], X.shape[2]), dtype=X.dtype)
-    for _ in range(int(T)):
+    for _ in range(T):
         residual = (X @ w[..., None])[..., 0] - y
         w = w - eta * (Xt @ residual[..., None])[..., 0] / n
     return w[0] if single else w
