@@ -1,0 +1,34 @@
+# The two commands of the README: `make demo` (the default sweep, CPU only) and `make test`.
+# Each creates .venv on first use and installs what it needs.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# The CPU build of PyTorch for the transformer tests; override, e.g. TORCH='torch==2.5.1'.
+TORCH ?= torch==2.13.0
+
+.PHONY: demo test bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.core: $(BIN)/python setup.cfg pyproject.toml
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.core
+	$(BIN)/python -m pip install --quiet "$(TORCH)"
+	$(BIN)/python -m pip install --quiet -e ".[test,train,dist]"
+	touch $@
+
+demo: $(VENV)/.core
+	$(BIN)/sparse-icl sweep
+
+test: $(VENV)/.dev
+	$(BIN)/python -m pytest -n 2 -m "not slow"
+
+bench: $(VENV)/.core
+	$(BIN)/python benchmarks/solvers.py
+
+clean:
+	rm -rf $(VENV) runs
