@@ -8,16 +8,22 @@ whole path with a leading path axis.
 
 from ._backend import cupy_available, resolve_backend, to_backend, to_numpy
 from .gradient_descent import gd, gd_iterative
+from .lasso import LassoConvergenceWarning, LassoInfo, lasso, lasso_alpha_max, lasso_theory_alpha
 from .least_squares import ols, oracle_support
 from .pto import preprocess, pto, pto_iterative
 from .ridge import ridge
 from .spectral import Spectrum
 
 __all__ = [
+    "LassoConvergenceWarning",
+    "LassoInfo",
     "Spectrum",
     "cupy_available",
     "gd",
     "gd_iterative",
+    "lasso",
+    "lasso_alpha_max",
+    "lasso_theory_alpha",
     "ols",
     "oracle_support",
     "preprocess",

@@ -1,0 +1,218 @@
+"""Batched coordinate descent for Lasso paths on precomputed Gram matrices.
+
+The engine behind :func:`solvers.lasso`. It minimises, for every instance b
+and every alpha on a descending grid,
+
+.. math:: P_b(w) = \\tfrac12 w^T G_b w - c_b^T w + \\tfrac12 \\|y_b\\|^2/n + \\alpha \\|w\\|_1
+          = \\frac{1}{2n}\\|y_b - X_b w\\|^2 + \\alpha \\|w\\|_1,
+
+with ``G = X^T X / n`` and ``c = X^T y / n``, by cyclic coordinate descent
+(the covariance-update form of Friedman, Hastie and Tibshirani 2010, as in
+scikit-learn's ``enet_coordinate_descent_gram``). The loop runs over the d
+coordinates; every step is one vectorised operation across all instances,
+which is why this is hand-written instead of calling scikit-learn once per
+instance (whose per-call Python overhead dominates at d ~ 32).
+
+Arrays are kept batch-last, ``(d, m)`` and ``(d, d, m)``, so that one
+coordinate of every instance is a contiguous row.
+
+Each instance walks down the grid on its own: when it has converged at its
+current alpha (or used ``max_iter`` sweeps) its solution is recorded and it
+moves to the next alpha in the next sweep, warm-started by linear
+extrapolation of its last two solutions (exact between kinks of the
+piecewise-linear Lasso path). Instances that finished the grid are dropped
+from the batch whenever they make up half of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ._backend import namespace, to_numpy
+
+#: Sweeps between exact recomputations of the gradient ``q = c - G w``
+#: (between them it is updated incrementally, as in scikit-learn).
+REFRESH_EVERY = 10
+
+
+@dataclass(frozen=True)
+class PathResult:
+    """Raw engine output, grid in the (descending) order it was solved.
+
+    Attributes
+    ----------
+    coef : backend array (K, B, d)
+    gap : ndarray (K, B)
+        Duality gap at the returned coefficients.
+    n_iter : ndarray of int (K, B)
+        Coordinate-descent sweeps spent at each alpha.
+    converged : ndarray of bool (K, B)
+        ``gap <= tol * ||y||^2 / (2n)``.
+    """
+
+    coef: Any
+    gap: np.ndarray
+    n_iter: np.ndarray
+    converged: np.ndarray
+
+
+def duality_gap(W: Any, q: Any, c: Any, yy: Any, alpha: Any) -> Any:
+    """Duality gap of the Lasso at ``W`` (batch-last), scikit-learn's dual point.
+
+    With residual ``r = y - X w``, ``q = X^T r / n = c - G w`` and
+    ``rr = ||r||^2 / n = yy - c.w - q.w``, the dual point is
+    ``theta = s r / n`` with ``s = min(1, alpha / ||q||_inf)`` (so that
+    ``||X^T theta||_inf <= alpha``), and
+
+    .. math:: \\mathrm{gap} = \\tfrac12 rr (1 + s^2) + \\alpha \\|w\\|_1 - s\\, r^T y / n,
+              \\qquad r^T y / n = yy - c^T w.
+
+    Parameters
+    ----------
+    W, q, c : arrays (d, m)
+    yy : array (m,)
+        ``||y||^2 / n``.
+    alpha : array (m,)
+
+    Returns
+    -------
+    gap : array (m,)
+    """
+    xp = namespace(W, q)
+    dual_norm = xp.max(xp.abs(q), axis=0)
+    rescale = dual_norm > alpha
+    s = xp.where(rescale, alpha / xp.where(rescale, dual_norm, 1.0), 1.0)
+    cw = xp.sum(c * W, axis=0)
+    rr = yy - cw - xp.sum(q * W, axis=0)
+    return 0.5 * rr * (1.0 + s * s) + alpha * xp.sum(xp.abs(W), axis=0) - s * (yy - cw)
+
+
+def batch_last(a: Any) -> Any:
+    """C-ordered copy of ``a`` with its leading (batch) axis moved last."""
+    xp = namespace(a)
+    moved = xp.permute_dims(a, tuple(range(1, a.ndim)) + (0,))
+    return xp.reshape(xp.reshape(moved, (-1,)), tuple(moved.shape))
+
+
+def cd_path(G: Any, c: Any, yy: Any, alphas: np.ndarray, tol: float, max_iter: int) -> PathResult:
+    """Solve the Lasso for every instance along a descending alpha grid.
+
+    Parameters
+    ----------
+    G : array (B, d, d)
+        Symmetric Gram matrices ``X^T X / n``.
+    c : array (B, d)
+        ``X^T y / n``.
+    yy : array (B,)
+        ``||y||^2 / n``.
+    alphas : ndarray (K,)
+        Positive, non-increasing.
+    tol : float
+        Stop an instance at an alpha when ``gap <= tol * yy / 2``.
+    max_iter : int
+        Most sweeps per instance and alpha.
+
+    Returns
+    -------
+    PathResult
+    """
+    xp = namespace(G, c)
+    B, d, _ = G.shape
+    K = alphas.shape[0]
+    grid = xp.asarray(alphas, dtype=G.dtype)
+
+    cols = batch_last(G)  # cols[j, :, b] = G_b[:, j]
+    diag = batch_last(xp.linalg.diagonal(G))
+    inv = xp.where(diag > 0, 1.0 / xp.where(diag > 0, diag, 1.0), 0.0)  # zero column: w_j stays 0
+    cT = batch_last(c)
+    Gb = G
+    W = xp.zeros((d, B), dtype=G.dtype)
+    q = xp.asarray(cT, copy=True)
+    W_prev, q_prev = xp.asarray(W, copy=True), xp.asarray(q, copy=True)
+    target = tol * yy / 2
+    k = xp.zeros(B, dtype=xp.int64)
+    sweeps = xp.zeros(B, dtype=xp.int64)
+    ids = xp.arange(B)
+
+    coef = xp.zeros((K, B, d), dtype=G.dtype)
+    gap_out = xp.zeros((K, B), dtype=G.dtype)
+    iter_out = xp.zeros((K, B), dtype=xp.int64)
+    conv_out = xp.zeros((K, B), dtype=xp.bool)
+
+    since_refresh = 0
+    while ids.shape[0] > 0:
+        live = k < K
+        alpha = xp.take(grid, xp.minimum(k, K - 1))
+        _sweep(W, q, cols, inv, alpha * inv)
+        sweeps += 1
+        since_refresh += 1
+        if since_refresh == REFRESH_EVERY:
+            q = cT - batch_last((Gb @ xp.permute_dims(W, (1, 0))[..., None])[..., 0])
+            since_refresh = 0
+        gap = duality_gap(W, q, cT, yy, alpha)
+        ok = gap <= target
+        done = live & (ok | (sweeps >= max_iter))
+        if bool(xp.any(done)):
+            (loc,) = xp.nonzero(done)
+            rows, where_ = xp.take(k, loc), xp.take(ids, loc)
+            coef[rows, where_, :] = xp.permute_dims(xp.take(W, loc, axis=1), (1, 0))
+            gap_out[rows, where_] = xp.take(gap, loc)
+            iter_out[rows, where_] = xp.take(sweeps, loc)
+            conv_out[rows, where_] = xp.take(ok, loc)
+            W, q, W_prev, q_prev = _advance(W, q, W_prev, q_prev, loc, rows, grid)
+            k[loc] = rows + 1
+            sweeps[loc] = 0
+        keep = k < K
+        n_keep = int(xp.sum(xp.astype(keep, xp.int64)))
+        if 2 * n_keep <= ids.shape[0]:
+            (sel,) = xp.nonzero(keep)
+            W, q, W_prev, q_prev, cT, inv = (xp.take(a, sel, axis=1) for a in (W, q, W_prev, q_prev, cT, inv))
+            cols = xp.take(cols, sel, axis=2)
+            Gb = xp.take(Gb, sel, axis=0)
+            yy, target, k, sweeps, ids = (xp.take(a, sel) for a in (yy, target, k, sweeps, ids))
+    return PathResult(coef=coef, gap=to_numpy(gap_out), n_iter=to_numpy(iter_out),
+                      converged=to_numpy(conv_out))
+
+
+def _sweep(W: Any, q: Any, cols: Any, inv: Any, thr: Any) -> None:
+    """One cyclic pass over the coordinates, in place, for all instances at once.
+
+    ``w_j <- S(w_j + q_j / G_jj, alpha / G_jj)`` with the soft threshold
+    ``S(z, t) = sign(z) max(|z| - t, 0)``, then ``q <- q - G[:, j] delta_j``.
+    """
+    xp = namespace(W, q)
+    for j in range(W.shape[0]):
+        w_old = W[j]
+        z = w_old + q[j] * inv[j]
+        w_new = xp.sign(z) * xp.maximum(xp.abs(z) - thr[j], 0.0)
+        delta = w_new - w_old
+        W[j] = w_new
+        q -= cols[j] * delta
+
+
+def _advance(W: Any, q: Any, W_prev: Any, q_prev: Any, loc: Any, rows: Any, grid: Any) -> tuple:
+    """Warm start the instances ``loc`` (just finished alpha index ``rows``) at the next alpha.
+
+    Linear extrapolation ``w + rho (w - w_prev)`` with
+    ``rho = (a_{k+1} - a_k) / (a_k - a_{k-1})`` clipped to [0, 1] (0 at the
+    first alpha and for repeated alphas); ``q = c - G w`` is affine in w, so it
+    is extrapolated the same way.
+    """
+    xp = namespace(W, q)
+    K = grid.shape[0]
+    a_k = xp.take(grid, rows)
+    a_next = xp.take(grid, xp.minimum(rows + 1, K - 1))
+    a_before = xp.take(grid, xp.maximum(rows - 1, 0))
+    step_before = a_k - a_before
+    has_slope = step_before != 0
+    rho = xp.where(has_slope, (a_next - a_k) / xp.where(has_slope, step_before, 1.0), 0.0)
+    rho = xp.clip(rho, 0.0, 1.0)
+    W_loc, q_loc = xp.take(W, loc, axis=1), xp.take(q, loc, axis=1)
+    W[:, loc] = W_loc + rho * (W_loc - xp.take(W_prev, loc, axis=1))
+    q[:, loc] = q_loc + rho * (q_loc - xp.take(q_prev, loc, axis=1))
+    W_prev[:, loc] = W_loc
+    q_prev[:, loc] = q_loc
+    return W, q, W_prev, q_prev
