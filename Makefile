@@ -28,7 +28,7 @@ test: $(VENV)/.dev
 	$(BIN)/python -m pytest -n 2 -m "not slow"
 
 bench: $(VENV)/.core
-	$(BIN)/python benchmarks/solvers.py
+	$(BIN)/python benchmarks/bench_solvers.py
 
 clean:
 	rm -rf $(VENV) runs

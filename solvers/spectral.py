@@ -109,8 +109,8 @@ class Spectrum:
         T = xp.asarray(steps, dtype=dtype)[:, None, None]
         x = eta * l
         stable = x < 1
-        with np.errstate(over="ignore", invalid="ignore"):
-            small = -xp.expm1(T * xp.log1p(-xp.where(stable, x, 0.0)))
-            large = 1.0 - (1.0 - x) ** T
-            num = xp.where(stable, small, large)
-            return xp.where(l > 0, num / xp.where(l > 0, l, 1.0), eta * T)
+        num = -xp.expm1(T * xp.log1p(-xp.where(stable, x, 0.0)))
+        if not bool(xp.all(stable)):  # the power is costly: only when some step l >= 1
+            with np.errstate(over="ignore", invalid="ignore"):
+                num = xp.where(stable, num, 1.0 - (1.0 - x) ** T)
+        return xp.where(l > 0, num / xp.where(l > 0, l, 1.0), eta * T)
