@@ -8,7 +8,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.linear_model import Lasso, lasso_path
 
-import solvers
 from solvers import LassoConvergenceWarning, lasso, lasso_alpha_max, lasso_theory_alpha
 
 FRACTIONS = np.array([0.9, 0.3, 0.05, 0.005])
