@@ -12,7 +12,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ("sweep",)
+COMMANDS = ("sweep", "train", "analyze")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -112,19 +112,26 @@ def pending(cells: list[Cell], methods: list[str], store: ResultStore) -> list[t
 
 
 def run_sweep(cells: list[Cell], methods: list[str], out: str, chunk: int = 1024,
-              progress: bool = True) -> pd.DataFrame:
+              progress: bool = True, scheduler: Any = None) -> pd.DataFrame:
     """Run the cells not yet in ``out`` and return the full results table.
 
-    Every finished cell is appended durably before the next starts, and
+    Every finished cell is appended durably as soon as it finishes, and
     ``results.csv`` is rewritten at the end -- also when the run is
-    interrupted or fails, so no finished cell is lost.
+    interrupted or fails, so no finished cell is lost. ``scheduler``
+    (``"local"``, ``"tcp://HOST:PORT"`` or a Dask cluster) runs the cells on
+    Dask workers (:mod:`simulations.distributed`) with identical results.
     """
     get_methods(methods)
     store = ResultStore(out)
     work = pending(cells, methods, store)
     try:
-        for cell, missing in tqdm(work, desc="cells", unit="cell", disable=not progress):
-            store.append(run_cell(cell, missing, chunk))
+        if scheduler is not None:
+            from .distributed import run_on_cluster
+
+            run_on_cluster(work, store, scheduler, chunk, progress)
+        else:
+            for cell, missing in tqdm(work, desc="cells", unit="cell", disable=not progress):
+                store.append(run_cell(cell, missing, chunk))
     finally:
         frame = store.write_csv()
     return frame

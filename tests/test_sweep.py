@@ -170,6 +170,7 @@ def test_cli_sweep_writes_results_meta_and_plot(tmp_path, capsys):
     (["--sigma", "-1"], "sigma must be"),
     (["--chunk", "0"], "--chunk must be >= 1"),
     (["--backend", "gpu"], "invalid choice: 'gpu'"),
+    (["--scheduler", "bogus"], "--scheduler must be 'local' or an address"),
 ])
 def test_cli_bad_input_exits_2_without_traceback(tmp_path, args, message):
     proc = subprocess.run([sys.executable, "-m", "simulations", "sweep", "--out", str(tmp_path), *args],

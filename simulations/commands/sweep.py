@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from solvers import resolve_backend
+from ..distributed import check_scheduler
 from ..grid_args import parse_values
 from ..methods import METHODS
 from ..plotting import plot_risk_vs_n
@@ -43,6 +44,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="master seed")
     p.add_argument("--tuning", default="oracle", help="comma list of oracle, theory, validation")
     p.add_argument("--backend", default="numpy", choices=["numpy", "cupy", "auto"], help="array backend")
+    p.add_argument("--scheduler", default=None,
+                   help="run cells on Dask: 'local' (one worker per core) or a scheduler address tcp://HOST:PORT")
     p.add_argument("--chunk", type=int, default=1024, help="instances processed at once (memory only)")
     p.add_argument("--out", default=DEFAULTS["out"], help="results directory")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
@@ -58,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--seed must be >= 0, got {args.seed}")
     if args.chunk < 1:
         raise ValueError(f"--chunk must be >= 1, got {args.chunk}")
+    check_scheduler(args.scheduler)
     backend = resolve_backend(args.backend)
     cells = plan_cells(
         parse_values(args.n, "n"), parse_values(args.d, "d"), parse_values(args.s, "s"),
@@ -68,7 +72,8 @@ def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     interrupted = False
     try:
-        results = run_sweep(cells, methods, out, chunk=args.chunk, progress=not args.quiet)
+        results = run_sweep(cells, methods, out, chunk=args.chunk, progress=not args.quiet,
+                            scheduler=args.scheduler)
     except KeyboardInterrupt:
         interrupted = True
         raise

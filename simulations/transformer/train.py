@@ -167,14 +167,16 @@ class TrainResult:
 
 
 def train(config: TrainConfig, out: str | os.PathLike, resume: bool = False, max_minutes: float | None = None,
-          progress: bool = True) -> TrainResult:
+          progress: bool = True, stop_after: int | None = None) -> TrainResult:
     """Train (or resume) a run in directory ``out``.
 
     Writes ``out/config.json``, ``out/metrics.jsonl`` (one JSON object per
     ``log_every`` steps: step, n_hi, loss, excess, lr, seconds) and
     ``out/checkpoint.pt`` (every ``checkpoint_every`` steps and at the end).
     With ``resume`` the run continues from ``out/checkpoint.pt``, whose config
-    must equal ``config`` except for ``steps`` and ``device``.
+    must equal ``config`` except for ``steps`` and ``device``. ``max_minutes``
+    and ``stop_after`` (steps in this call) end the call early, after a
+    checkpoint, without changing the schedule (which depends on ``steps``).
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -198,7 +200,7 @@ def train(config: TrainConfig, out: str | os.PathLike, resume: bool = False, max
         (out / METRICS).unlink()
     (out / "config.json").write_text(json.dumps(asdict(config), indent=2) + "\n")
 
-    start = time.monotonic()
+    start, first = time.monotonic(), step
     sums, count = {"loss": 0.0, "excess": 0.0}, 0
     bar = tqdm(total=config.steps, initial=step, disable=not progress, desc="train", dynamic_ncols=True)
     model.train()
@@ -226,7 +228,8 @@ def train(config: TrainConfig, out: str | os.PathLike, resume: bool = False, max
                 fh.write(json.dumps(record) + "\n")
             bar.set_postfix(loss=f"{record['loss']:.4f}", excess=f"{record['excess']:.4f}")
             sums, count = {"loss": 0.0, "excess": 0.0}, 0
-        out_of_time = max_minutes is not None and time.monotonic() - start > 60 * max_minutes
+        out_of_time = ((max_minutes is not None and time.monotonic() - start > 60 * max_minutes)
+                       or (stop_after is not None and step - first >= stop_after))
         if step % config.checkpoint_every == 0 or step == config.steps or out_of_time:
             save_checkpoint(out / CHECKPOINT, model, optimizer, generator, step, config)
         if out_of_time:

@@ -1,0 +1,59 @@
+"""``sparse-icl analyze``: risk vs n, head importance, pruning, probing and agreement (needs torch).
+
+Reads a checkpoint written by ``sparse-icl train`` (a ``checkpoint.pt`` file or
+its run directory) and writes one JSON and one PNG per analysis into ``--out``
+(default: ``CHECKPOINT_DIR/analysis``).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "analyze", help="analyse a trained transformer (risk vs n, heads, pruning, probes, agreement)",
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("checkpoint", type=Path, help="checkpoint.pt or a run directory")
+    parser.add_argument("--out", type=Path, default=None, help="output directory")
+    parser.add_argument("--single", type=Path, default=None,
+                        help="checkpoint of a single-head model trained on the same task (pruning comparison)")
+    parser.add_argument("--ns", type=lambda t: [int(v) for v in t.split(",")], default=None,
+                        help="context lengths, comma separated (default: 2, 4, ... up to the training n_max)")
+    parser.add_argument("--n-probe", type=int, default=None,
+                        help="n for head importance, probing and agreement (default: d)")
+    parser.add_argument("--trials", type=int, default=1000, help="prompts per evaluation (default 1000)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (CPU)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from simulations.transformer.analysis import Task, run_all
+    from simulations.transformer.train import load_model
+
+    if args.trials < 4:
+        raise ValueError(f"--trials must be >= 4, got {args.trials}")
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    model, config, step = load_model(args.checkpoint)
+    single = load_model(args.single)[0] if args.single is not None else None
+    ns = args.ns or list(range(2, config.n_max + 1, 2))
+    if min(ns) < 1:
+        raise ValueError(f"--ns must be >= 1, got {ns}")
+    n_probe = args.n_probe or config.d
+    if n_probe < 2:
+        raise ValueError(f"--n-probe must be >= 2, got {n_probe}")
+    out = args.out or (args.checkpoint if args.checkpoint.is_dir() else args.checkpoint.parent) / "analysis"
+    task = Task(d=config.d, s=config.s, sigma=config.sigma, signal=config.signal)
+    label = f"heads {config.heads}, step {step}"
+    results = run_all(model, task, out, ns, n_probe, trials=args.trials, single=single, label=label,
+                      seed=args.seed)
+    agree = results["agreement"]["algorithms"]
+    print(f"wrote {out}: risk at n={ns[-1]}: {results['risk_vs_n']['models']['transformer'][-1]['risk']:.4g}; "
+          + ", ".join(f"{k} msd {v['msd']:.3g} cos {v['cosine']:.3f}" for k, v in agree.items())
+          + f"; best PtO power {results['agreement']['best_power']}")
+    return 0
