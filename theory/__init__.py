@@ -1,0 +1,44 @@
+"""Closed forms, deterministic equivalents, bounds and the results checker.
+
+Exact finite-sample formulas (one GD step), Marchenko-Pastur limits of the
+ridge, GD and gradient-flow risks with their optimal tuning, the reference
+rates the Monte Carlo sweeps are compared with, and :func:`check_results`.
+All numeric functions broadcast over NumPy parameter arrays.
+"""
+
+from .bounds import (equivariant_floor, equivariant_floor_regime, lasso_rate, lasso_regime, ols_exact,
+                     ols_exact_regime, oracle_exact, oracle_exact_regime, pto_rate, pto_regime)
+from .checker import CheckReport, check_results
+from .gradient_descent import (gd_optimal_steps, gd_risk_limit, gradient_flow_optimal_time,
+                               gradient_flow_risk_limit)
+from .marchenko_pastur import filter_risk, mp_edges, mp_integrate
+from .one_step import one_step_gd_optimal_step, one_step_gd_risk
+from .ridge import effective_regularization, ridge_optimal_lambda, ridge_optimal_risk, ridge_risk_limit
+
+__all__ = [
+    "CheckReport",
+    "check_results",
+    "effective_regularization",
+    "equivariant_floor",
+    "equivariant_floor_regime",
+    "filter_risk",
+    "gd_optimal_steps",
+    "gd_risk_limit",
+    "gradient_flow_optimal_time",
+    "gradient_flow_risk_limit",
+    "lasso_rate",
+    "lasso_regime",
+    "mp_edges",
+    "mp_integrate",
+    "ols_exact",
+    "ols_exact_regime",
+    "one_step_gd_optimal_step",
+    "one_step_gd_risk",
+    "oracle_exact",
+    "oracle_exact_regime",
+    "pto_rate",
+    "pto_regime",
+    "ridge_optimal_lambda",
+    "ridge_optimal_risk",
+    "ridge_risk_limit",
+]
