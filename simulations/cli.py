@@ -12,7 +12,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ("sweep", "train", "analyze")
+COMMANDS = ("sweep", "train", "analyze", "check", "curves")
 
 
 def build_parser() -> argparse.ArgumentParser:
