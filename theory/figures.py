@@ -33,6 +33,9 @@ def phase_figure(c4: pd.DataFrame, out: Path) -> list[Path]:
             for x, y, lr in zip(cells.x, cells.y, cells.lr):
                 ax.annotate(f"{2 ** lr:.2g}", (x, y), ha="center", va="center", fontsize=7)
             ax.set(xscale="log", yscale="log", xlabel="n / d", ylabel="s / d", title=f"sigma = {sigma:g}")
+            ax.minorticks_off()
+            ax.set_xticks(sorted(cells.x.unique()), [f"{v:.2g}" for v in sorted(cells.x.unique())], rotation=45)
+            ax.set_yticks(sorted(cells.y.unique()), [f"{v:.2g}" for v in sorted(cells.y.unique())])
         fig.colorbar(points, ax=axes[0].tolist(), label="log2 risk(PtO) / min(risk ridge, risk GD)")
         fig.suptitle(f"C4: PtO vs best rotation-equivariant method ({signal}, {tuning} tuning)")
         path = out / f"phase_diagram_{signal}_{tuning}.png"
