@@ -1,0 +1,224 @@
+"""Tests of the transformer path: model, exact PtO construction, training, analyses, commands."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import solvers  # noqa: E402
+from simulations.cli import main  # noqa: E402
+from simulations.transformer import analysis as A  # noqa: E402
+from simulations.transformer.construction import construct_pto  # noqa: E402
+from simulations.transformer.model import ICLTransformer, ModelConfig  # noqa: E402
+from simulations.transformer.train import TrainConfig, load_model, train  # noqa: E402
+
+torch.set_num_threads(1)
+
+
+def _problems(rng, trials, n, d, m=None):
+    X = rng.standard_normal((trials, n, d))
+    w = rng.standard_normal((trials, d))
+    y = np.einsum("tnd,td->tn", X, w) + 0.3 * rng.standard_normal((trials, n))
+    xq = rng.standard_normal((trials, d) if m is None else (trials, m, d))
+    return X, y, xq
+
+
+def _t(*arrays):
+    return [torch.as_tensor(a) for a in arrays]
+
+
+# ----------------------------------------------------------------------------- construction (C3)
+@pytest.mark.parametrize("n, d, steps, eta", [(10, 4, 3, 0.5), (5, 12, 4, 2.0), (20, 8, 1, 0.3),
+                                               (3, 6, 6, 1.0), (16, 5, 0, 1.0)])
+def test_construction_equals_pto(n, d, steps, eta):
+    rng = np.random.default_rng(n * 100 + d)
+    X, y, xq = _problems(rng, 9, n, d)
+    model = construct_pto(d, steps, eta)
+    pred = model(*_t(X, y, xq)).detach().numpy()
+    reference = np.einsum("td,td->t", solvers.pto(X, y, eta, steps), xq)
+    assert np.max(np.abs(pred - reference)) <= 1e-10 * max(1.0, np.max(np.abs(reference)))
+    if steps:  # the check is not vacuous
+        assert np.max(np.abs(reference)) > 1e-3
+
+
+def test_construction_masking_head_k_drops_coordinate_k():
+    """Head k of layer 1 writes x~_k; masking it is PtO on data whose column k is zero."""
+    rng = np.random.default_rng(1)
+    n, d, k = 12, 5, 2
+    X, y, xq = _problems(rng, 6, n, d)
+    model = construct_pto(d, 2, 0.4)
+    keep = [np.ones(d), np.ones(1), np.ones(1)]
+    keep[0][k] = 0.0
+    with A.masked(model, keep):
+        pred = model(*_t(X, y, xq)).detach().numpy()
+    Xk = X.copy()
+    Xk[..., k] = 0.0
+    reference = np.einsum("td,td->t", solvers.pto(Xk, y, 0.4, 2), xq)
+    np.testing.assert_allclose(pred, reference, rtol=1e-10, atol=1e-12)
+    assert all(bool(torch.all(m == 1)) for m in model.head_masks)  # restored
+
+
+def test_construction_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="steps"):
+        construct_pto(3, -1, 0.1)
+    with pytest.raises(ValueError, match="step_size"):
+        construct_pto(3, 1, 0.0)
+
+
+# ----------------------------------------------------------------------------- model
+@pytest.mark.parametrize("attention", ["linear", "softmax"])
+def test_model_shapes_hidden_states_and_independent_queries(attention):
+    torch.manual_seed(0)
+    config = ModelConfig(d=4, heads=[3, 1], width=12, attention=attention, mlp=attention == "softmax")
+    model = ICLTransformer(config).double().eval()
+    rng = np.random.default_rng(2)
+    X, y, xq = _problems(rng, 5, 7, 4, m=3)
+    X, y, xq = _t(X, y, xq)
+    pred, hidden = model(X, y, xq, return_hidden=True)
+    assert pred.shape == (5, 3)
+    assert len(hidden) == 3 and all(h.shape == (5, 10, 12) for h in hidden)
+    one_at_a_time = torch.stack([model(X, y, xq[:, j]) for j in range(3)], dim=1)
+    assert one_at_a_time.shape == (5, 3)
+    torch.testing.assert_close(pred, one_at_a_time, rtol=1e-12, atol=1e-12)
+    assert [m.numel() for m in model.head_masks] == [3, 1]
+
+
+def test_masking_all_heads_makes_linear_layers_identity():
+    torch.manual_seed(1)
+    model = ICLTransformer(ModelConfig(d=3, heads=[2, 2], attention="linear")).double()
+    rng = np.random.default_rng(3)
+    X, y, xq = _t(*_problems(rng, 4, 6, 3))
+    with A.masked(model, [np.zeros(2), np.zeros(2)]):
+        pred, hidden = model(X, y, xq, return_hidden=True)
+    torch.testing.assert_close(hidden[2], hidden[0])
+    expected = model.readout(model.tokens(X, y, xq[:, None])[:, -1])[:, 0]
+    torch.testing.assert_close(pred, expected)
+    with A.masked(model, [np.array([1.0, 0.0]), np.ones(2)]):
+        partial = model(X, y, xq)
+    assert not torch.allclose(partial, model(X, y, xq))
+
+
+def test_model_config_validation():
+    with pytest.raises(ValueError, match="heads"):
+        ModelConfig(d=3, heads=[])
+    with pytest.raises(ValueError, match="attention"):
+        ModelConfig(d=3, attention="relu")
+    with pytest.raises(ValueError, match="width"):
+        ModelConfig(d=3, width=3, attention="linear")
+    with pytest.raises(ValueError, match="s must be"):
+        TrainConfig(d=3, s=4)
+    with pytest.raises(ValueError, match="unknown config keys"):
+        TrainConfig.from_dict({"d": 3, "layers": 2})
+
+
+# ----------------------------------------------------------------------------- training
+TINY = dict(d=4, s=1, sigma=0.1, n_min=4, n_max=10, queries=4, heads=[2, 2], width=32, attention="softmax",
+            batch=64, lr=3e-3, warmup=20, device="cpu", log_every=20, checkpoint_every=40)
+
+
+def test_resume_reproduces_uninterrupted_run(tmp_path):
+    config = TrainConfig(**TINY, steps=80, dtype="float64")
+    full = train(config, tmp_path / "full", progress=False)
+    part = train(config, tmp_path / "part", progress=False, stop_after=40)
+    assert part.step == 40 and not part.finished
+    resumed = train(config, tmp_path / "part", resume=True, progress=False)
+    assert resumed.step == 80 and resumed.finished
+    for (name, a), (_, b) in zip(full.model.state_dict().items(), resumed.model.state_dict().items()):
+        assert torch.equal(a, b), name
+    strip = lambda path: [{k: v for k, v in json.loads(line).items() if k != "seconds"}  # noqa: E731
+                          for line in path.read_text().splitlines()]
+    assert strip(tmp_path / "full" / "metrics.jsonl") == strip(tmp_path / "part" / "metrics.jsonl")
+    with pytest.raises(ValueError, match="config differs"):
+        train(TrainConfig(**{**TINY, "lr": 1e-3}, steps=80, dtype="float64"), tmp_path / "part", resume=True,
+              progress=False)
+
+
+def test_tiny_training_learns(tmp_path):
+    """Loss falls well below its start and below the zero predictor's risk E||w*||^2 + sigma^2 = 1.01."""
+    config = TrainConfig(**{**TINY, "checkpoint_every": 1000}, steps=400)
+    train(config, tmp_path, progress=False)
+    records = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    first, last = records[0]["loss"], np.mean([r["loss"] for r in records[-3:]])
+    zero = 1.0 + config.sigma**2
+    assert last < 0.6 * zero, (first, last)
+    assert last < 0.6 * first, (first, last)
+    model, loaded, step = load_model(tmp_path)
+    assert step == 400 and loaded == config
+
+
+# ----------------------------------------------------------------------------- analyses
+def test_analyses_recover_the_constructed_pto():
+    # PtO with a fixed step is heavy-tailed when r is noisy (w_hat grows like eta r^3), so the
+    # importance check uses a regime where it is a good estimator: n = 40, +-1/sqrt(s) signal
+    d, steps, eta = 5, 2, 0.5
+    model = construct_pto(d, steps, eta)
+    task = A.Task(d=d, s=2, sigma=0.1, signal="rademacher")
+    agree = A.agreement(model, task, n=10, trials=120, queries=4)
+    pto = agree["algorithms"]["pto"]
+    # the step is fitted by a bounded scalar search (log-step tolerance 1e-10), and the msd is
+    # quadratic in the step error, so the floor is ~1e-15 relative, not machine precision
+    assert pto["msd"] < 1e-10 * agree["pred_power"]
+    assert pto["cosine"] > 1 - 1e-9
+    assert abs(pto["value"] - eta) < 1e-5 * eta
+    for other in ("gd", "ridge"):
+        assert agree["algorithms"][other]["msd"] > 1e-3 and agree["algorithms"][other]["cosine"] < 0.999
+    assert agree["best_power"] == 2.0
+
+    importance = A.head_importance(model, task, [40], trials=200, queries=4)
+    assert importance["base_risk"] < 0.5  # the model beats the zero predictor (risk 1)
+    layer1 = np.array(importance["normalized"][0])
+    assert layer1.size == d and np.all(layer1 > 0.1) and layer1.max() < 0.35  # spread over the d heads
+    assert importance["normalized"][1] == [1.0] and importance["normalized"][2] == [1.0]
+
+    probes = A.probing(model, task, n=10, trials=200, queries=4)["layers"]
+    assert probes[0]["r2_rx"] < 0.5 and probes[0]["r2_x"] > 0.999
+    assert all(row["r2_rx"] > 0.999 for row in probes[1:])
+
+
+def test_risk_vs_n_and_pruning_on_a_constructed_model():
+    model = construct_pto(4, 1, 0.3)
+    task = A.Task(d=4, s=1, sigma=0.1)
+    res = A.risk_vs_n(model, task, [6, 12], trials=100, queries=4)
+    # the model is PtO with one step of size 0.3: its (query-sampled) risk vs the exact ||w_hat - w*||^2
+    data = A.EvalSet.draw(task, 12, 100, 4, 0)
+    exact = np.sum((solvers.pto(data.problems.X, data.problems.y, 0.3, 1) - data.problems.w_star) ** 2, axis=1)
+    sampled = res["models"]["transformer"][-1]
+    assert abs(sampled["risk"] - exact.mean()) < 5 * sampled["sem"]
+    assert {"pto", "gd", "ridge"} <= set(res["baselines"])
+    importance = A.head_importance(model, task, [12], trials=100, queries=4)
+    pruned = A.pruning(model, task, importance, [12], trials=100, queries=4)
+    assert pruned["risk"]["layer1_all"] == pruned["risk"]["full"]  # later layers have a single head
+    assert pruned["kept"]["layer1_all"][0] == [1.0] * 4
+    assert sorted(pruned["kept"]["layer1_top"][0]) == [0.0, 0.0, 0.0, 1.0]
+    assert pruned["risk"]["layer1_top"][0]["risk"] != pruned["risk"]["full"][0]["risk"]
+
+
+# ----------------------------------------------------------------------------- commands
+def test_train_and_analyze_commands(tmp_path, capsys):
+    config = tmp_path / "tiny.json"
+    config.write_text(json.dumps({**TINY, "steps": 40}))
+    run = tmp_path / "run"
+    assert main(["train", "--config", str(config), "--out", str(run), "--steps", "20", "--no-progress"]) == 0
+    assert json.loads((run / "config.json").read_text())["steps"] == 20
+    assert main(["train", "--out", str(run), "--resume", "--steps", "30", "--no-progress"]) == 0
+    assert load_model(run)[2] == 30
+    out = tmp_path / "analysis"
+    assert main(["analyze", str(run), "--out", str(out), "--trials", "40", "--ns", "4,8"]) == 0
+    for name in ("risk_vs_n", "head_importance", "pruning", "probing"):
+        assert (out / f"{name}.json").exists() and (out / f"{name}.png").exists()
+    assert "best_power" in json.loads((out / "agreement.json").read_text())
+    assert main(["train", "--out", str(tmp_path / "bad"), "--heads", "2,0", "--no-progress"]) == 2
+    assert "heads" in capsys.readouterr().err
+    assert main(["analyze", str(tmp_path / "missing")]) == 2
+
+
+def test_cli_import_does_not_import_torch():
+    code = "import sys, simulations.cli as c; c.build_parser(); print('torch' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
