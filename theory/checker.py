@@ -230,8 +230,8 @@ def _paired(df, other: tuple[str, ...]) -> pd.DataFrame:
     if pto.empty or rivals.empty:
         return pd.DataFrame()
     best = rivals.loc[rivals.groupby(CELL_KEYS).risk_mean.idxmin()].set_index(CELL_KEYS)
-    joined = pto.join(best[["method", "risk_mean", "risk_sem"]], rsuffix="_rival", how="inner")
-    return joined.reset_index()
+    rival = best[["method", "risk_mean", "risk_sem"]].add_suffix("_rival")
+    return pto.join(rival, how="inner").reset_index()
 
 
 def _c4(df) -> pd.DataFrame:
