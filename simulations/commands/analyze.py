@@ -19,6 +19,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", type=Path, default=None, help="output directory")
     parser.add_argument("--single", type=Path, default=None,
                         help="checkpoint of a single-head model trained on the same task (pruning comparison)")
+    parser.add_argument("--compare", type=Path, nargs="+", default=None,
+                        help="other checkpoints (e.g. the rest of a heads sweep) to show in the risk-vs-n panel")
     parser.add_argument("--ns", type=lambda t: [int(v) for v in t.split(",")], default=None,
                         help="context lengths, comma separated (default: 2, 4, ... up to the training n_max)")
     parser.add_argument("--n-probe", type=int, default=None,
@@ -41,6 +43,12 @@ def run(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     model, config, step = load_model(args.checkpoint)
     single = load_model(args.single)[0] if args.single is not None else None
+    compare = {}
+    for path in args.compare or []:
+        other, other_config, _ = load_model(path)
+        if (other_config.d, other_config.s, other_config.sigma) != (config.d, config.s, config.sigma):
+            raise ValueError(f"--compare {path}: trained on a different task than {args.checkpoint}")
+        compare[f"heads {other_config.heads}"] = other
     ns = args.ns or list(range(2, config.n_max + 1, 2))
     if min(ns) < 1:
         raise ValueError(f"--ns must be >= 1, got {ns}")
@@ -49,9 +57,9 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--n-probe must be >= 2, got {n_probe}")
     out = args.out or (args.checkpoint if args.checkpoint.is_dir() else args.checkpoint.parent) / "analysis"
     task = Task(d=config.d, s=config.s, sigma=config.sigma, signal=config.signal)
-    label = f"heads {config.heads}, step {step}"
+    label = f"heads {config.heads}"
     results = run_all(model, task, out, ns, n_probe, trials=args.trials, single=single, label=label,
-                      seed=args.seed)
+                      seed=args.seed, compare=compare)
     agree = results["agreement"]["algorithms"]
     print(f"wrote {out}: risk at n={ns[-1]}: {results['risk_vs_n']['models']['transformer'][-1]['risk']:.4g}; "
           + ", ".join(f"{k} msd {v['msd']:.3g} cos {v['cosine']:.3f}" for k, v in agree.items())

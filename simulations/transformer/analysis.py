@@ -452,11 +452,17 @@ def _plot_probing(path: Path, res: dict[str, Any], title: str) -> None:
 
 def run_all(model: ICLTransformer, task: Task, out: str | os.PathLike, ns: list[int], n_probe: int,
             trials: int = 1000, single: ICLTransformer | None = None, label: str = "transformer",
-            seed: int = 0) -> dict[str, Any]:
-    """Run every analysis, write ``<name>.json`` and ``<name>.png`` into ``out``; return a summary."""
+            seed: int = 0, compare: dict[str, ICLTransformer] | None = None) -> dict[str, Any]:
+    """Run every analysis, write ``<name>.json`` and ``<name>.png`` into ``out``; return the results.
+
+    ``single`` (a single-head model) joins the pruning comparison; ``compare``
+    (name -> model, e.g. the other runs of a heads sweep) joins the risk-vs-n panel.
+    """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    extra = {"single_head": single} if single is not None else None
+    extra = dict(compare or {})
+    if single is not None:
+        extra.setdefault("single_head", single)
     results = {
         "risk_vs_n": risk_vs_n(model, task, ns, trials=trials, seed=seed, extra=extra),
         "head_importance": head_importance(model, task, [n_probe, max(ns)], trials=trials // 2, seed=seed + 1),
