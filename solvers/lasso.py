@@ -9,12 +9,16 @@ from typing import Any
 
 import numpy as np
 
-from ._backend import namespace
-from ._lasso_cd import cd_path
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import Lasso
+
+from ._backend import namespace, to_numpy
+from ._lasso_cd import cd_path, duality_gap
 from ._validation import check_grid, check_problem
 
 DEFAULT_TOL = 1e-8
-DEFAULT_MAX_ITER = 1000
+DEFAULT_MAX_ITER = 100
+DEFAULT_FINISH_MAX_ITER = 100_000
 #: Default constant of :func:`lasso_theory_alpha`.
 THEORY_C = 1.0
 
@@ -48,7 +52,7 @@ class LassoInfo:
 
 
 def lasso(X: Any, y: Any, alpha: Any, *, tol: float = DEFAULT_TOL, max_iter: int = DEFAULT_MAX_ITER,
-          return_info: bool = False) -> Any:
+          finish_max_iter: int = DEFAULT_FINISH_MAX_ITER, return_info: bool = False) -> Any:
     """Lasso estimates for a batch of problems, optionally along an alpha path.
 
     .. math:: \\hat w_\\alpha = \\arg\\min_w \\frac{1}{2n}\\|y - Xw\\|^2 + \\alpha \\|w\\|_1
@@ -64,6 +68,15 @@ def lasso(X: Any, y: Any, alpha: Any, *, tol: float = DEFAULT_TOL, max_iter: int
     the hundreds of iterations (each also O(d^2)) that FISTA needs for gaps of
     1e-8 relative. A path is solved from large to small alpha, each instance
     warm-started by linear extrapolation of its last two solutions.
+
+    A few (alpha, instance) pairs -- ill-conditioned designs, n ~ d, alpha
+    far below the noise level -- need thousands of sweeps, and a vectorised
+    sweep over a handful of stragglers costs as much Python overhead as one
+    over thousands of instances. So the pairs still unconverged after
+    ``max_iter`` batched sweeps are finished one by one by scikit-learn's
+    compiled coordinate descent (``sklearn.linear_model.Lasso``, warm-started
+    from our iterate, on the host), which is the right tool for a serial
+    tail: batching for the bulk, the well-kept library for the tail.
 
     Stopping rule, per instance and alpha: the duality gap with
     scikit-learn's dual point (the residual rescaled so that
@@ -87,8 +100,12 @@ def lasso(X: Any, y: Any, alpha: Any, *, tol: float = DEFAULT_TOL, max_iter: int
         1e-13 in float64; float32 inputs are solved in float32 and need
         ``tol`` of about 1e-5 or more.
     max_iter : int >= 1
-        Most sweeps per instance and alpha. Instances that hit it keep their
-        last iterate, are reported in ``info.converged`` and trigger a
+        Most batched sweeps per instance and alpha before a pair is handed to
+        the finishing stage.
+    finish_max_iter : int >= 0
+        Most scikit-learn coordinate-descent sweeps per unconverged pair (0
+        disables the finishing stage). Pairs still unconverged after it keep
+        their last iterate, are reported in ``info.converged`` and trigger a
         :class:`LassoConvergenceWarning` (never an exception).
     return_info : bool
         Also return a :class:`LassoInfo`.
@@ -106,6 +123,8 @@ def lasso(X: Any, y: Any, alpha: Any, *, tol: float = DEFAULT_TOL, max_iter: int
         raise ValueError("alpha must be > 0; alpha = 0 is least squares, use solvers.ols")
     tol = _check_tol(tol)
     max_iter = _check_max_iter(max_iter)
+    if isinstance(finish_max_iter, bool) or not isinstance(finish_max_iter, (int, np.integer)) or finish_max_iter < 0:
+        raise ValueError(f"finish_max_iter must be an integer >= 0, got {finish_max_iter!r}")
     xp = namespace(X, y)
     n = X.shape[1]
     Xt = xp.matrix_transpose(X)
@@ -119,6 +138,8 @@ def lasso(X: Any, y: Any, alpha: Any, *, tol: float = DEFAULT_TOL, max_iter: int
     back = np.argsort(order, kind="stable")
     w = xp.take(result.coef, xp.asarray(back), axis=0)
     info = LassoInfo(converged=result.converged[back], gap=result.gap[back], n_iter=result.n_iter[back])
+    if finish_max_iter and not info.converged.all():
+        w, info = _finish(X, y, G, c, yy, alphas, w, info, tol, finish_max_iter)
     if not info.converged.all():
         warnings.warn(
             f"Lasso did not converge for {int((~info.converged).sum())} of {info.converged.size} "
@@ -134,6 +155,40 @@ def lasso(X: Any, y: Any, alpha: Any, *, tol: float = DEFAULT_TOL, max_iter: int
         w = w[0]
         info = LassoInfo(*(a[0] for a in (info.converged, info.gap, info.n_iter)))
     return (w, info) if return_info else w
+
+
+def _finish(X: Any, y: Any, G: Any, c: Any, yy: Any, alphas: np.ndarray, w: Any, info: LassoInfo,
+            tol: float, max_iter: int) -> tuple[Any, LassoInfo]:
+    """Finish the unconverged (alpha, instance) pairs with scikit-learn, warm-started.
+
+    scikit-learn stops when its duality gap is below ``tol_sk ||y||^2`` in its
+    unnormalised objective, i.e. ``tol_sk ||y||^2 / n`` in ours: ``tol_sk = tol / 2``.
+    The reported gap and flag are recomputed with our dual point.
+    """
+    xp = namespace(X, y)
+    converged, gap, n_iter = info.converged.copy(), info.gap.copy(), info.n_iter.copy()
+    pairs = np.argwhere(~converged)
+    X_host, y_host, w_host = to_numpy(X), to_numpy(y), to_numpy(w)
+    model = Lasso(fit_intercept=False, tol=tol / 2, max_iter=max_iter, warm_start=True, selection="cyclic")
+    for g, b in pairs:
+        model.set_params(alpha=float(alphas[g]))
+        model.coef_ = w_host[g, b].copy()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(X_host[b], y_host[b])
+        w_host[g, b] = model.coef_
+        n_iter[g, b] += int(model.n_iter_)
+    if pairs.size:
+        rows = xp.asarray(pairs[:, 0]), xp.asarray(pairs[:, 1])
+        w_new = xp.asarray(w_host[pairs[:, 0], pairs[:, 1]], dtype=w.dtype)
+        w[rows[0], rows[1], :] = w_new
+        Gb, cb, yyb = (xp.take(a, rows[1], axis=0) for a in (G, c, yy))
+        q = cb - (Gb @ w_new[..., None])[..., 0]
+        a = xp.asarray(alphas[pairs[:, 0]], dtype=w.dtype)
+        new_gap = to_numpy(duality_gap(*(xp.permute_dims(v, (1, 0)) for v in (w_new, q, cb)), yyb, a))
+        gap[pairs[:, 0], pairs[:, 1]] = new_gap
+        converged[pairs[:, 0], pairs[:, 1]] = new_gap <= tol * to_numpy(yyb) / 2
+    return w, LassoInfo(converged=converged, gap=gap, n_iter=n_iter)
 
 
 def lasso_alpha_max(X: Any, y: Any) -> Any:

@@ -192,7 +192,7 @@ def test_convergence_info_with_max_iter_one():
     X, y = problems("ar1", 6, 20, 16, seed=8)
     alphas = lasso_alpha_max(X, y).min() * np.array([0.3, 0.01])
     with pytest.warns(LassoConvergenceWarning, match="did not converge"):
-        W, info = lasso(X, y, alphas, max_iter=1, return_info=True)
+        W, info = lasso(X, y, alphas, max_iter=1, finish_max_iter=0, return_info=True)
     assert np.all(np.isfinite(W))
     assert np.all(info.n_iter == 1)
     assert not info.converged.all()
@@ -203,6 +203,19 @@ def test_convergence_info_with_max_iter_one():
         for g, alpha in enumerate(alphas):
             excess = objective(X[b], y[b], W[g, b], alpha) - sklearn_objective(X[b], y[b], alpha)
             assert -1e-12 <= excess <= info.gap[g, b] + 1e-12
+
+
+def test_finishing_stage_converges_what_the_batched_stage_left():
+    X, y = problems("ar1", 6, 20, 16, seed=8)
+    alphas = lasso_alpha_max(X, y).min() * np.array([0.3, 0.01])
+    W, info = lasso(X, y, alphas, max_iter=1, return_info=True)
+    assert info.converged.all() and np.any(info.n_iter > 1)
+    thresholds = 1e-8 * np.sum(y**2, axis=1) / (2 * 20)
+    assert np.all(info.gap <= thresholds)
+    for b in range(6):
+        for g, alpha in enumerate(alphas):
+            ref = sklearn_objective(X[b], y[b], alpha)
+            assert objective(X[b], y[b], W[g, b], alpha) - ref <= 1e-8 * ref
 
 
 def test_default_settings_converge_without_warning():
