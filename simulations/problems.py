@@ -24,6 +24,7 @@ from solvers import to_backend
 
 MAX_BLOCK = 256
 SIGNALS = ("gaussian", "rademacher", "unnormalized")
+DTYPES = ("float64", "float32")
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,8 @@ def cell_key(n: int, d: int, s: int, signal: str) -> tuple[int, ...]:
 
 
 def sample_problems(n: int, d: int, s: int, sigma: float, trials: int, seed: int = 0,
-                    signal: str = "gaussian", backend: str = "numpy", offset: int = 0) -> Problems:
+                    signal: str = "gaussian", backend: str = "numpy", offset: int = 0,
+                    dtype: str = "float64") -> Problems:
     """Draw instances ``offset .. offset + trials - 1`` of a cell.
 
     Parameters
@@ -91,6 +93,9 @@ def sample_problems(n: int, d: int, s: int, sigma: float, trials: int, seed: int
         backends see identical problems.
     offset : int
         Index of the first instance (for chunked computation).
+    dtype : {"float64", "float32"}
+        Precision of the returned arrays. Draws are made in float64 and
+        rounded, so a float32 run sees the float64 problems to 1e-7.
     """
     for name, value, low in (("n", n, 1), ("d", d, 1), ("s", s, 1), ("trials", trials, 1), ("offset", offset, 0)):
         if not isinstance(value, (int, np.integer)) or value < low:
@@ -102,6 +107,8 @@ def sample_problems(n: int, d: int, s: int, sigma: float, trials: int, seed: int
     if not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     _check_signal(signal)
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype must be one of {DTYPES}, got {dtype!r}")
     key = cell_key(n, d, s, signal)
     size = block_size(n, d)
     first, last = offset // size, (offset + trials - 1) // size
@@ -109,6 +116,7 @@ def sample_problems(n: int, d: int, s: int, sigma: float, trials: int, seed: int
     start = offset - first * size
     X, w_star, support, z = (np.concatenate(parts)[start:start + trials] for parts in zip(*blocks))
     y = np.einsum("tnd,td->tn", X, w_star) + sigma * z
+    X, y, w_star = (a.astype(dtype) for a in (X, y, w_star))
     X, y, w_star, support = (to_backend(a, backend) for a in (X, y, w_star, support))
     return Problems(X=X, y=y, w_star=w_star, support=support, sigma=float(sigma), signal=signal)
 

@@ -18,10 +18,10 @@ from typing import Any, Iterable
 
 import pandas as pd
 
-KEY_COLUMNS = ("method", "n", "d", "s", "sigma", "signal", "trials", "tuning", "seed", "backend")
+KEY_COLUMNS = ("method", "n", "d", "s", "sigma", "signal", "trials", "tuning", "seed", "backend", "dtype")
 COLUMNS = KEY_COLUMNS[:8] + (
     "risk_mean", "risk_sem", "risk_lo", "risk_hi", "parameter", "hyperparameter", "edge",
-    "diverged", "unconverged", "backend", "seed", "seconds",
+    "diverged", "unconverged", "backend", "dtype", "seed", "seconds",
 )
 
 

@@ -15,11 +15,13 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any, Iterable
 
+import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from solvers import free_memory, release_memory
 from .methods import Setting, get_methods
-from .problems import SIGNALS, sample_problems
+from .problems import DTYPES, SIGNALS, sample_problems
 from .store import ResultStore, row_key
 from .tuning import TUNINGS, Tuner, validation_size
 
@@ -37,6 +39,7 @@ class Cell:
     seed: int
     tuning: str
     backend: str
+    dtype: str = "float64"
 
     @property
     def setting(self) -> Setting:
@@ -49,7 +52,8 @@ class Cell:
 
 def plan_cells(ns: Iterable[int], ds: Iterable[int], ss: Iterable[int], sigmas: Iterable[float],
                signals: Iterable[str] = ("gaussian",), tunings: Iterable[str] = ("oracle",),
-               trials: int = 2000, seed: int = 0, backend: str = "numpy") -> list[Cell]:
+               trials: int = 2000, seed: int = 0, backend: str = "numpy",
+               dtype: str = "float64") -> list[Cell]:
     """All valid cells of the grid (combinations with s > d are left out).
 
     Raises ``ValueError`` naming the parameter for values no cell could use.
@@ -67,10 +71,12 @@ def plan_cells(ns: Iterable[int], ds: Iterable[int], ss: Iterable[int], sigmas: 
             raise ValueError(f"{name}: unknown {bad}; choose from {list(allowed)}")
     if int(trials) != trials or trials < 2:
         raise ValueError(f"trials must be an integer >= 2 (a standard error needs two), got {trials}")
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype must be one of {DTYPES}, got {dtype!r}")
     if "validation" in tunings:
         validation_size(min(ns))
     cells = [
-        Cell(int(n), int(d), int(s), float(sigma), signal, int(trials), int(seed), tuning, backend)
+        Cell(int(n), int(d), int(s), float(sigma), signal, int(trials), int(seed), tuning, backend, dtype)
         for signal, tuning, d, s, sigma, n in itertools.product(signals, tunings, ds, ss, sigmas, ns)
         if s <= d
     ]
@@ -79,25 +85,62 @@ def plan_cells(ns: Iterable[int], ds: Iterable[int], ss: Iterable[int], sigmas: 
     return cells
 
 
-def run_cell(cell: Cell, methods: list[str], chunk: int = 1024) -> list[dict[str, Any]]:
+def auto_chunk(cell: Cell) -> int:
+    """Instances per chunk so that one chunk's arrays fill about half the free memory.
+
+    Per instance the solvers hold about ``4 n d + 4 d^2 + 120 d`` numbers (the
+    design, Gram and eigenvectors, paths of up to 40 estimates, the Lasso
+    state); the budget is 256 MB on the host and half of the free device
+    memory on a GPU. A chunk that still runs out of memory is halved and
+    retried by :func:`run_cell`.
+    """
+    itemsize = 8 if cell.dtype == "float64" else 4
+    per_instance = itemsize * (4 * cell.n * cell.d + 4 * cell.d**2 + 120 * cell.d)
+    budget = free_memory(cell.backend) // 2 if cell.backend == "cupy" else 256 * 2**20
+    return int(max(1, min(cell.trials, budget // per_instance)))
+
+
+def run_cell(cell: Cell, methods: list[str], chunk: int | str = "auto") -> list[dict[str, Any]]:
     """Tune and evaluate ``methods`` on the instances of ``cell``; one row per method.
 
-    The instances are processed ``chunk`` at a time (memory), and every method
-    sees the same instances (paired comparison). The rows do not depend on
-    ``chunk``.
+    The instances are processed ``chunk`` at a time (an integer, or ``"auto"``:
+    :func:`auto_chunk`); a chunk that raises ``MemoryError`` (CuPy's
+    out-of-memory error is one) is retried at half the size, down to one
+    instance. Every method sees the same instances (paired comparison), and
+    the rows do not depend on the chunk size.
     """
-    if int(chunk) != chunk or chunk < 1:
-        raise ValueError(f"chunk must be an integer >= 1, got {chunk}")
+    chunk = auto_chunk(cell) if chunk == "auto" else check_chunk(chunk)
     tuners = [Tuner(method, cell.tuning, cell.setting) for method in get_methods(methods)]
     seconds = [0.0] * len(tuners)
-    for offset in range(0, cell.trials, chunk):
-        problems = sample_problems(cell.n, cell.d, cell.s, cell.sigma, min(chunk, cell.trials - offset),
-                                   seed=cell.seed, signal=cell.signal, backend=cell.backend, offset=offset)
-        for i, tuner in enumerate(tuners):
-            start = time.perf_counter()
-            tuner.add(problems)
-            seconds[i] += time.perf_counter() - start
+    offset = 0
+    while offset < cell.trials:
+        size = min(chunk, cell.trials - offset)
+        try:
+            problems = sample_problems(cell.n, cell.d, cell.s, cell.sigma, size, seed=cell.seed,
+                                       signal=cell.signal, backend=cell.backend, offset=offset, dtype=cell.dtype)
+            parts = []
+            for i, tuner in enumerate(tuners):
+                start = time.perf_counter()
+                parts.append(tuner.evaluate(problems))
+                seconds[i] += time.perf_counter() - start
+        except MemoryError:
+            if chunk == 1:
+                raise
+            problems = parts = None
+            release_memory(cell.backend)
+            chunk //= 2
+            continue
+        for tuner, part in zip(tuners, parts):
+            tuner.keep(part)
+        offset += size
     return [{**cell.row(t.method.name), **t.result(), "seconds": sec} for t, sec in zip(tuners, seconds)]
+
+
+def check_chunk(chunk: Any) -> int:
+    """A chunk size: an integer >= 1 (or the string ``"auto"``, handled by the caller)."""
+    if isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk < 1:
+        raise ValueError(f"chunk must be an integer >= 1 or 'auto', got {chunk!r}")
+    return int(chunk)
 
 
 def pending(cells: list[Cell], methods: list[str], store: ResultStore) -> list[tuple[Cell, list[str]]]:
@@ -111,7 +154,7 @@ def pending(cells: list[Cell], methods: list[str], store: ResultStore) -> list[t
     return work
 
 
-def run_sweep(cells: list[Cell], methods: list[str], out: str, chunk: int = 1024,
+def run_sweep(cells: list[Cell], methods: list[str], out: str, chunk: int | str = "auto",
               progress: bool = True, scheduler: Any = None) -> pd.DataFrame:
     """Run the cells not yet in ``out`` and return the full results table.
 

@@ -12,9 +12,10 @@
   hyperparameter is the median choice; ``edge`` says whether that median sits
   on the grid edge.
 
-Instances are fed in chunks (:meth:`Tuner.add`) so memory stays bounded; the
-per-instance risks of every grid value are kept on the host (trials x G
-floats) because the oracle choice needs the whole cell.
+Instances are fed in chunks (:meth:`Tuner.evaluate` then :meth:`Tuner.keep`,
+so a chunk that runs out of memory can be retried smaller without leaving
+half a chunk behind); the per-instance risks of every grid value are kept on
+the host (trials x G floats) because the oracle choice needs the whole cell.
 """
 
 from __future__ import annotations
@@ -59,14 +60,23 @@ class Tuner:
         self._choices: list[np.ndarray] = []     # (chunk,) per chunk, validation only
         self._converged: list[np.ndarray] = []   # (G, chunk) per chunk
 
-    def add(self, problems: Problems) -> None:
-        """Fit the method on a chunk of instances and store their risks."""
+    def evaluate(self, problems: Problems) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Fit the method on a chunk of instances: host arrays (risks, converged, choices)."""
         X, y = problems.X, problems.y
         W, converged = self.method.fit(X, y, self.grid, problems.support)
-        self._risks.append(instance_risk(W, problems.w_star))
-        self._converged.append(np.ones(W.shape[:2], bool) if converged is None else to_numpy(converged))
-        if self.tuning == "validation" and self.grid.size > 1:
-            self._choices.append(self._validate(X, y, problems.support))
+        risks = instance_risk(W, problems.w_star)
+        converged = np.ones(W.shape[:2], bool) if converged is None else to_numpy(converged)
+        del W
+        validate = self.tuning == "validation" and self.grid.size > 1
+        return risks, converged, self._validate(X, y, problems.support) if validate else None
+
+    def keep(self, part: tuple[np.ndarray, np.ndarray, np.ndarray | None]) -> None:
+        """Store a chunk's result from :meth:`evaluate`."""
+        risks, converged, choices = part
+        self._risks.append(risks)
+        self._converged.append(converged)
+        if choices is not None:
+            self._choices.append(choices)
 
     def _validate(self, X: Any, y: Any, support: Any) -> np.ndarray:
         xp = namespace(X, y)

@@ -6,7 +6,7 @@ the same backend as its input. Hyperparameters given as 1-D arrays return the
 whole path with a leading path axis.
 """
 
-from ._backend import cupy_available, resolve_backend, to_backend, to_numpy
+from ._backend import cupy_available, free_memory, release_memory, resolve_backend, to_backend, to_numpy
 from .gradient_descent import gd, gd_iterative
 from .lasso import LassoConvergenceWarning, LassoInfo, lasso, lasso_alpha_max, lasso_theory_alpha
 from .least_squares import ols, oracle_support
@@ -19,6 +19,7 @@ __all__ = [
     "LassoInfo",
     "Spectrum",
     "cupy_available",
+    "free_memory",
     "gd",
     "gd_iterative",
     "lasso",
@@ -29,6 +30,7 @@ __all__ = [
     "preprocess",
     "pto",
     "pto_iterative",
+    "release_memory",
     "resolve_backend",
     "ridge",
     "to_backend",

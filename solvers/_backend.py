@@ -10,6 +10,7 @@ device.
 
 from __future__ import annotations
 
+import os
 from types import ModuleType
 from typing import Any
 
@@ -63,6 +64,24 @@ def to_backend(array: Any, backend: str) -> Any:
     """Copy a host array to ``backend`` (no copy when it is already there)."""
     module = backend_module(backend)
     return module.asarray(array)
+
+
+def free_memory(backend: str) -> int:
+    """Free bytes on the device of ``backend`` ("cupy": the GPU, counting CuPy's pool; else the host)."""
+    if backend == "cupy":
+        import cupy
+
+        pool = cupy.get_default_memory_pool()
+        return int(cupy.cuda.Device().mem_info[0] + pool.free_bytes())
+    return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+
+
+def release_memory(backend: str) -> None:
+    """Return CuPy's cached device blocks to the driver (no-op for NumPy)."""
+    if backend == "cupy":
+        import cupy
+
+        cupy.get_default_memory_pool().free_all_blocks()
 
 
 def to_numpy(array: Any) -> np.ndarray:

@@ -44,9 +44,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="master seed")
     p.add_argument("--tuning", default="oracle", help="comma list of oracle, theory, validation")
     p.add_argument("--backend", default="numpy", choices=["numpy", "cupy", "auto"], help="array backend")
+    p.add_argument("--dtype", default="float64", choices=["float64", "float32"],
+                   help="precision of the solvers (float32: see docs/performance.md for its accuracy)")
     p.add_argument("--scheduler", default=None,
                    help="run cells on Dask: 'local' (one worker per core) or a scheduler address tcp://HOST:PORT")
-    p.add_argument("--chunk", type=int, default=1024, help="instances processed at once (memory only)")
+    p.add_argument("--chunk", default="auto",
+                   help="instances processed at once: an integer or 'auto' (from free memory); results do not depend on it")
     p.add_argument("--out", default=DEFAULTS["out"], help="results directory")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     p.set_defaults(func=run)
@@ -59,20 +62,21 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--methods: unknown {unknown}; choose from {', '.join(METHODS)}")
     if args.seed < 0:
         raise ValueError(f"--seed must be >= 0, got {args.seed}")
-    if args.chunk < 1:
-        raise ValueError(f"--chunk must be >= 1, got {args.chunk}")
+    chunk = args.chunk if args.chunk == "auto" else parse_values(args.chunk, "chunk")[0]
+    if chunk != "auto" and chunk < 1:
+        raise ValueError(f"--chunk must be >= 1 or 'auto', got {args.chunk}")
     check_scheduler(args.scheduler)
     backend = resolve_backend(args.backend)
     cells = plan_cells(
         parse_values(args.n, "n"), parse_values(args.d, "d"), parse_values(args.s, "s"),
         parse_values(args.sigma, "sigma", float), args.signal.split(","), args.tuning.split(","),
-        trials=args.trials, seed=args.seed, backend=backend,
+        trials=args.trials, seed=args.seed, backend=backend, dtype=args.dtype,
     )
     out = Path(args.out)
     start = time.perf_counter()
     interrupted = False
     try:
-        results = run_sweep(cells, methods, out, chunk=args.chunk, progress=not args.quiet,
+        results = run_sweep(cells, methods, out, chunk=chunk, progress=not args.quiet,
                             scheduler=args.scheduler)
     except KeyboardInterrupt:
         interrupted = True

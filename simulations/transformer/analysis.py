@@ -11,9 +11,8 @@ query points per prompt,
 reported with the standard error over prompts; the baselines' excess risk is
 exact per prompt (``||w_hat - w*||^2``).
 
-* :func:`risk_vs_n` -- the model beside oracle-tuned PtO, GD, ridge (the
-  sweep's :class:`~simulations.tuning.Tuner` and grids) and Lasso when a
-  batched ``solvers.lasso`` exists.
+* :func:`risk_vs_n` -- the model beside oracle-tuned PtO, GD, ridge and
+  Lasso (the sweep's :class:`~simulations.tuning.Tuner` and grids).
 * :func:`head_importance` -- risk increase when one head is masked,
   normalised per layer (increase / sum of the layer's positive increases).
 * :func:`pruning` -- all heads of layer 1 + the most important head of each
@@ -51,7 +50,7 @@ from simulations.tuning import Tuner
 
 from .model import ICLTransformer
 
-BASELINES = ("pto", "gd", "ridge")
+BASELINES = ("pto", "gd", "ridge", "lasso")
 POWERS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0)
 
 
@@ -142,32 +141,18 @@ def masked(model: ICLTransformer, keep: list[np.ndarray]) -> Iterator[ICLTransfo
 def baseline_risks(data: EvalSet, task: Task, methods: tuple[str, ...] = BASELINES) -> dict[str, dict]:
     """Oracle-tuned excess risk of the batched baselines on the prompts of ``data``.
 
-    PtO, GD and ridge use the sweep's grids (:mod:`simulations.methods`) and its
-    oracle tuning (best grid value by mean risk). Lasso uses ``solvers.lasso``
-    (``lasso(X, y, alphas) -> (G, trials, d)``, duality-gap tolerance 1e-6)
-    over ``alpha`` log-spaced ``1e-4 .. 1`` when that function exists;
-    otherwise it is reported missing.
+    The sweep's own grids (:mod:`simulations.methods`) and oracle tuning (best
+    grid value by mean risk), so the numbers compare directly with a sweep.
     """
     p = data.problems
     setting = Setting(n=p.X.shape[1], d=task.d, s=task.s, sigma=task.sigma, signal=task.signal)
     out: dict[str, dict] = {}
     for name in methods:
         tuner = Tuner(METHODS[name], "oracle", setting)
-        tuner.add(p)
+        tuner.keep(tuner.evaluate(p))
         res = tuner.result()
         out[name] = {"risk": res["risk_mean"], "sem": res["risk_sem"],
                      "hyperparameter": res["hyperparameter"], "edge": res["edge"]}
-    try:
-        from solvers import lasso
-    except ImportError:
-        lasso = None
-    if callable(lasso):
-        alphas = np.logspace(-4, 0, 25)
-        W = lasso(p.X, p.y, alphas, tol=1e-6, max_iter=5000)  # (G, trials, d)
-        risks = np.sum((np.asarray(W) - p.w_star) ** 2, axis=-1)
-        best = int(np.argmin(risks.mean(axis=1)))
-        out["lasso"] = {**_summary(risks[best]), "hyperparameter": float(alphas[best]),
-                        "edge": best in (0, alphas.size - 1)}
     return out
 
 
@@ -187,8 +172,6 @@ def risk_vs_n(model: ICLTransformer, task: Task, ns: list[int], trials: int = 10
         for method, row in baseline_risks(data, task).items():
             result["baselines"].setdefault(method, []).append(row)
     result["zero"] = float(np.mean(np.sum(data.problems.w_star ** 2, axis=1)))
-    if "lasso" not in result["baselines"]:
-        result["notes"].append("Lasso left out: solvers.lasso is not available in this checkout.")
     return result
 
 
