@@ -183,3 +183,38 @@ def test_cli_bad_input_exits_2_without_traceback(tmp_path, args, message):
 @pytest.mark.skipif(solvers.cupy_available(), reason="CuPy is usable here")
 def test_cli_asking_for_cupy_without_a_gpu_exits_2(tmp_path):
     assert main(["sweep", "--backend", "cupy", "--out", str(tmp_path)]) == 2
+
+
+def test_out_of_memory_chunks_are_halved_and_results_unchanged(monkeypatch):
+    from simulations import methods as methods_module
+
+    expected = pd.DataFrame(run_cell(cell(), ["ridge", "pto"], chunk=300))
+    real = methods_module.METHODS["pto"]
+    sizes = []
+
+    def fit_with_small_memory(X, y, grid, support):
+        sizes.append(X.shape[0])
+        if X.shape[0] > 40:
+            raise MemoryError("simulated out-of-memory")
+        return real.fit(X, y, grid, support)
+
+    monkeypatch.setitem(methods_module.METHODS, "pto", methods_module.Method(
+        "pto", real.parameter, real.grid, real.theory, fit_with_small_memory))
+    rows = pd.DataFrame(run_cell(cell(), ["ridge", "pto"], chunk=300))
+    assert max(s for s in sizes if s <= 40) == 37 and sum(s for s in sizes if s <= 40) == 300
+    pd.testing.assert_frame_equal(rows[RISK], expected[RISK], rtol=1e-12)
+
+
+def test_auto_chunk_fits_the_memory_budget():
+    from simulations.sweep import auto_chunk
+
+    assert auto_chunk(cell(trials=100)) == 100
+    big = cell(n=4096, d=1024, trials=10**5)
+    assert 1 <= auto_chunk(big) * 8 * (4 * 4096 * 1024) <= 256 * 2**20
+
+
+def test_float32_agrees_with_float64_within_a_standard_error():
+    rows64 = {r["method"]: r for r in run_cell(cell(), ["ridge", "gd", "pto", "lasso"])}
+    rows32 = {r["method"]: r for r in run_cell(cell(dtype="float32"), ["ridge", "gd", "pto", "lasso"])}
+    for method, row in rows64.items():
+        assert abs(rows32[method]["risk_mean"] - row["risk_mean"]) < 0.01 * row["risk_sem"]
