@@ -14,7 +14,7 @@ gd       steps        step ``1/l_max`` per instance, T log-spaced 1 .. 1e5 (40);
                       theory ``T = ceil((1 + sqrt(d/n))^2 / lam_theory)``, i.e. gradient-flow
                       time ``eta T ~ 1 / lam_theory`` (ridge <-> early stopping)
 pto      steps        step ``1/l_max`` of the preprocessed covariance, T log-spaced
-                      1 .. 1e6 (40, PtO needs many steps when ``r`` has a wide range);
+                      1 .. 1e8 (50, PtO needs many steps when ``r`` has a wide range);
                       theory: the GD rule (a heuristic: no tuning rule of the paper is
                       available to us)
 lasso    alpha        30 values log-spaced in ``[1e-3, 1] * sqrt(r2 + sigma^2)`` (the scale of
@@ -27,6 +27,7 @@ lasso    alpha        30 values log-spaced in ``[1e-3, 1] * sqrt(r2 + sigma^2)``
 
 from __future__ import annotations
 
+import hashlib
 import math
 import warnings
 from dataclasses import dataclass
@@ -85,6 +86,11 @@ class Method:
             return np.array([self.theory(setting)])
         return self.grid(setting)
 
+    def grid_id(self, setting: Setting, tuning: str) -> str:
+        """Short hash of the values searched, so a store never mixes results of different grids."""
+        values = self.grid_for(setting, tuning)
+        return hashlib.sha1(np.ascontiguousarray(values, dtype=np.float64).tobytes()).hexdigest()[:10]
+
 
 def ridge_theory_lambda(setting: Setting) -> float:
     """``lam = sigma^2 d / (n E||w*||^2)``, the optimal lam of the dense-signal limit."""
@@ -102,8 +108,8 @@ def early_stopping_theory_steps(setting: Setting) -> float:
     return float(min(1e8, math.ceil(edge / lam))) if lam > 0 else 1e8
 
 
-def _step_grid(largest: float) -> Callable[[Setting], np.ndarray]:
-    return lambda setting: np.unique(np.round(np.geomspace(1, largest, 40))).astype(float)
+def _step_grid(largest: float, count: int) -> Callable[[Setting], np.ndarray]:
+    return lambda setting: np.unique(np.round(np.geomspace(1, largest, count))).astype(float)
 
 
 def lasso_grid(setting: Setting) -> np.ndarray:
@@ -149,8 +155,8 @@ METHODS: dict[str, Method] = {
         Method("ols", "", lambda s: NO_PARAMETER, None, _ols),
         Method("oracle", "", lambda s: NO_PARAMETER, None, _oracle),
         Method("ridge", "lam", lambda s: np.logspace(-6, 2, 40), ridge_theory_lambda, _ridge),
-        Method("gd", "steps", _step_grid(1e5), early_stopping_theory_steps, _gd),
-        Method("pto", "steps", _step_grid(1e6), early_stopping_theory_steps, _pto),
+        Method("gd", "steps", _step_grid(1e5, 40), early_stopping_theory_steps, _gd),
+        Method("pto", "steps", _step_grid(1e8, 50), early_stopping_theory_steps, _pto),
         Method("lasso", "alpha", lasso_grid, lasso_theory, _lasso),
     )
 }

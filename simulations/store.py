@@ -18,10 +18,11 @@ from typing import Any, Iterable
 
 import pandas as pd
 
-KEY_COLUMNS = ("method", "n", "d", "s", "sigma", "signal", "trials", "tuning", "seed", "backend", "dtype")
+KEY_COLUMNS = ("method", "n", "d", "s", "sigma", "signal", "trials", "tuning", "seed", "backend", "dtype",
+               "grid_id")
 COLUMNS = KEY_COLUMNS[:8] + (
     "risk_mean", "risk_sem", "risk_lo", "risk_hi", "parameter", "hyperparameter", "edge",
-    "diverged", "unconverged", "backend", "dtype", "seed", "seconds",
+    "diverged", "unconverged", "backend", "dtype", "seed", "grid_id", "seconds",
 )
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from solvers import free_memory, release_memory
-from .methods import Setting, get_methods
+from .methods import METHODS, Setting, get_methods
 from .problems import DTYPES, SIGNALS, sample_problems
 from .store import ResultStore, row_key
 from .tuning import TUNINGS, Tuner, validation_size
@@ -46,8 +46,8 @@ class Cell:
         return Setting(self.n, self.d, self.s, self.sigma, self.signal)
 
     def row(self, method: str) -> dict[str, Any]:
-        """The identifying fields of this cell's row for ``method``."""
-        return {"method": method, **asdict(self)}
+        """The identifying fields of this cell's row for ``method`` (with its grid's hash)."""
+        return {"method": method, **asdict(self), "grid_id": METHODS[method].grid_id(self.setting, self.tuning)}
 
 
 def plan_cells(ns: Iterable[int], ds: Iterable[int], ss: Iterable[int], sigmas: Iterable[float],

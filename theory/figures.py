@@ -46,18 +46,30 @@ def phase_figure(c4: pd.DataFrame, out: Path) -> list[Path]:
 
 
 def lasso_figure(c5: pd.DataFrame, path: Path) -> Path:
-    """Ratio PtO / Lasso against log d, a line per (n, s, sigma, signal, tuning), with y = ln d."""
-    fig, ax = plt.subplots(figsize=(5.5, 4))
-    for key, line in c5.groupby(["n", "s", "sigma", "signal", "tuning"]):
-        line = line.sort_values("d")
-        style = "-o" if line.in_regime.any() else ":x"
-        ax.plot(np.log(line.d), line.ratio, style, label="n={} s={} sigma={:g} {} {}".format(*key))
-    logd = np.log(np.sort(c5.d.unique()))
-    ax.plot(logd, logd, "k--", label="ratio = ln d")
-    ax.axhline(1.0, color="grey", lw=0.8)
-    ax.set(xlabel="ln d", ylabel="risk(PtO) / risk(Lasso)", yscale="log",
-           title="C5: PtO vs Lasso (solid: d <= n and n >= s ln d)")
-    ax.legend(fontsize=6)
+    """Ratio PtO / Lasso against n/d: a panel per (sigma, signal, tuning), a colour per d,
+    a line per s, and ``ln d`` as a dashed line of the same colour (claim C5).
+
+    Filled markers are cells inside the C5 regime (d <= n, n >= s ln d).
+    """
+    panels = list(c5.groupby(["sigma", "signal", "tuning"], sort=True))
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 4), squeeze=False, sharey=True)
+    colours = {d: plt.cm.viridis(i / max(1, c5.d.nunique() - 1)) for i, d in enumerate(sorted(c5.d.unique()))}
+    for ax, ((sigma, signal, tuning), panel) in zip(axes.flat, panels):
+        for (d, s), line in panel.groupby(["d", "s"]):
+            line = line.sort_values("n")
+            x = line.n / d
+            ax.plot(x, line.ratio, "-", color=colours[d], lw=0.8, alpha=0.7)
+            inside = line.in_regime.astype(bool)
+            ax.plot(x[inside], line.ratio[inside], "o", color=colours[d], ms=4)
+            ax.plot(x[~inside], line.ratio[~inside], "o", mfc="none", color=colours[d], ms=4)
+        for d, colour in colours.items():
+            ax.axhline(np.log(d), color=colour, ls="--", lw=1, label=f"d = {d}: ln d = {np.log(d):.2f}")
+        ax.axhline(1.0, color="grey", lw=0.8)
+        ax.set(xscale="log", yscale="log", xlabel="n / d", title=f"sigma = {sigma:g}, {signal}, {tuning}")
+    axes.flat[0].set_ylabel("risk(PtO) / risk(Lasso)  (a line per s)")
+    axes.flat[0].legend(fontsize=7)
+    fig.suptitle("C5: PtO vs Lasso; filled = inside the regime d <= n, n >= s ln d", fontsize=10)
+    fig.tight_layout()
     fig.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(fig)
     return path
