@@ -7,7 +7,7 @@ Usage::
 Problems: n = 64, d = 32, s = 4, sigma = 0.1 (simulations.sample_problems),
 30 alphas geometric from alpha_max (the largest over the instances, so the
 grid starts at the all-zero solution for every one) down to 1e-3 alpha_max,
-shared by both solvers. Tolerances are matched: our stopping rule
+shared by both solvers, each timing the best of three runs. Tolerances are matched: our stopping rule
 ``gap <= tol ||y||^2 / (2n)`` is scikit-learn's with ``tol / 2``. Prints
 time per instance, the ratio, and the largest relative objective difference
 (ours - sklearn) / sklearn over the sklearn subset and all alphas. A CuPy row
@@ -35,25 +35,34 @@ def objectives(X, y, W, alphas):
     return np.sum(r**2, axis=-1) / (2 * X.shape[1]) + alphas[:, None] * np.abs(W).sum(-1)
 
 
+REPEATS = 3  # every timing is the best of this many runs (the machine may be shared)
+
+
 def time_ours(X, y, alphas, tol, sync=lambda: None):
     solvers.lasso(X[:8], y[:8], alphas, tol=tol)  # warm-up (imports, allocator)
-    sync()
-    start = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", solvers.LassoConvergenceWarning)
-        W, info = solvers.lasso(X, y, alphas, tol=tol, return_info=True)
-    sync()
-    return (time.perf_counter() - start) / X.shape[0], W, info
+    best = np.inf
+    for _ in range(REPEATS):
+        sync()
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", solvers.LassoConvergenceWarning)
+            W, info = solvers.lasso(X, y, alphas, tol=tol, return_info=True)
+        sync()
+        best = min(best, time.perf_counter() - start)
+    return best / X.shape[0], W, info
 
 
 def time_sklearn(X, y, alphas, tol):
-    coefs = []
-    start = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for b in range(X.shape[0]):
-            coefs.append(lasso_path(X[b], y[b], alphas=alphas, tol=tol / 2, max_iter=1000)[1].T)
-    return (time.perf_counter() - start) / X.shape[0], np.stack(coefs, axis=1)
+    best = np.inf
+    for _ in range(REPEATS):
+        coefs = []
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for b in range(X.shape[0]):
+                coefs.append(lasso_path(X[b], y[b], alphas=alphas, tol=tol / 2, max_iter=1000)[1].T)
+        best = min(best, time.perf_counter() - start)
+    return best / X.shape[0], np.stack(coefs, axis=1)
 
 
 def main() -> None:

@@ -47,7 +47,7 @@ from ._backend import namespace, to_numpy
 REFRESH_EVERY = 10
 #: An instance still unconverged after a multiple of this many sweeps at the
 #: same alpha gets an active-set Newton step (see :func:`_polish`).
-POLISH_EVERY = 8
+POLISH_EVERY = 4
 
 
 @dataclass(frozen=True)
