@@ -22,7 +22,7 @@ verdicts test the *shape* of a rate, not an invented constant.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -61,7 +61,6 @@ class CheckReport:
     cells: pd.DataFrame
     slopes: pd.DataFrame
     constants: pd.DataFrame
-    figures: dict = field(default_factory=dict)
 
     def summary(self) -> pd.DataFrame:
         """Verdict counts per claim."""

@@ -46,7 +46,7 @@ def construct_pto(d: int, steps: int, step_size: float, dtype: torch.dtype = tor
         raise ValueError(f"step_size must be > 0, got {step_size!r}")
     config = ModelConfig(d=d, heads=[d] + [1] * steps, width=2 * d + 1, head_dim=d, attention="linear")
     model = ICLTransformer(config).to(dtype)
-    x, xt, y = slice(0, d), slice(d, 2 * d), 2 * d
+    xt, y = slice(d, 2 * d), 2 * d  # embedding [x (0..d-1); x~ (d..2d-1); y (2d)]
     with torch.no_grad():
         for p in model.parameters():
             p.zero_()

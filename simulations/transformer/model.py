@@ -31,7 +31,7 @@ than later ones. ``head_dim`` is the width of each head's query/key/value
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
@@ -91,9 +91,6 @@ class ModelConfig:
 
     def dim_of_head(self, layer: int) -> int:
         return self.head_dim or max(1, self.width // self.heads[layer])
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 class Attention(nn.Module):
