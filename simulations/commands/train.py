@@ -25,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     parser.add_argument("--max-minutes", type=float, default=None, help="stop (with a checkpoint) after M minutes")
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (CPU)")
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.add_argument("--quiet", "--no-progress", dest="no_progress", action="store_true", help="hide the progress bar")
     group = parser.add_argument_group("TrainConfig fields (override --config)")
     group.add_argument("--heads", type=_FLAG_TYPES["heads"], help="heads per layer, comma separated, e.g. 8,8,8")
     for name, kind in (("d", int), ("s", int), ("sigma", float), ("signal", str), ("n-min", int),
