@@ -69,14 +69,15 @@ class CheckReport:
         return self.cells.pivot_table(index="claim", columns="verdict", values="n", aggfunc="count",
                                       fill_value=0)
 
-    def to_string(self) -> str:
-        """A plain-text report: verdict counts, constants, slopes and the per-cell table."""
+    def to_string(self, cells: bool = False) -> str:
+        """A plain-text report: verdict counts, constants, slopes (and the per-cell table if ``cells``)."""
         fmt = {"float_format": lambda v: f"{v:.4g}"}
         parts = ["== verdicts per claim", self.summary().to_string(),
                  "== fitted constants", self.constants.to_string(index=False, **fmt) if len(self.constants) else "(none)",
                  "== log-log slopes (95% CI) vs predicted exponents",
-                 self.slopes.to_string(index=False, **fmt) if len(self.slopes) else "(no parameter varies over >= 3 values)",
-                 "== cells", self.cells.to_string(index=False, **fmt)]
+                 self.slopes.to_string(index=False, **fmt) if len(self.slopes) else "(no parameter varies over >= 3 values)"]
+        if cells:
+            parts += ["== cells", self.cells.to_string(index=False, **fmt)]
         return "\n".join(parts)
 
     def save(self, out: str | Path) -> list[Path]:

@@ -21,6 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("results", type=Path, help="results.csv written by sparse-icl sweep")
     parser.add_argument("--out", type=Path, default=None, help="output directory (default: next to RESULTS)")
     parser.add_argument("--quiet", action="store_true", help="print only the verdict counts")
+    parser.add_argument("--cells", action="store_true", help="also print the verdict of every cell (check.csv)")
     parser.set_defaults(func=run)
 
 
@@ -38,6 +39,6 @@ def run(args: argparse.Namespace) -> int:
     report = check_results(frame)
     out = args.out if args.out is not None else args.results.parent
     written = report.save(out)
-    print(report.summary().to_string() if args.quiet else report.to_string())
+    print(report.summary().to_string() if args.quiet else report.to_string(cells=args.cells))
     print("wrote " + ", ".join(str(p) for p in written))
     return 0
