@@ -42,10 +42,10 @@ def preprocess(X: Any, y: Any, split: int | None = None, power: float = 2.0) -> 
     if not (power >= 0):
         raise ValueError(f"power must be >= 0, got {power!r}")
     n1 = n if split is None else split
-    r = (xp.matrix_transpose(X[:, :n1]) @ y[:, :n1, None])[..., 0] / n1
+    r = (xp.matrix_transpose(X[:, :n1, :]) @ y[:, :n1, None])[..., 0] / n1
     scale = xp.abs(r) ** (power / 2)
     rows = slice(None) if split is None else slice(n1, None)
-    return scale, X[:, rows] * scale[:, None, :], y[:, rows], r
+    return scale, X[:, rows, :] * scale[:, None, :], y[:, rows], r
 
 
 def pto(X: Any, y: Any, step_size: Any, steps: Any, split: int | None = None, power: float = 2.0) -> Any:

@@ -68,7 +68,7 @@ class Spectrum:
             eigvals, U = xp.linalg.eigh(X @ Xt / n)
             basis = Xt @ U / n
             coef = (xp.matrix_transpose(U) @ y[..., None])[..., 0]
-        eps = float(np.finfo(X.dtype).eps)
+        eps = float(xp.finfo(X.dtype).eps)
         top = xp.max(xp.abs(eigvals), axis=-1, keepdims=True)
         null = eigvals <= max(n, d) * eps * top
         return cls(eigvals=eigvals, basis=basis, coef=coef, null=null)
