@@ -79,7 +79,7 @@ class ResultStore:
 
     def frame(self) -> pd.DataFrame:
         """The rows as a tidy DataFrame sorted by cell and method."""
-        frame = pd.DataFrame(self.rows(), columns=list(dict.fromkeys(COLUMNS)))
+        frame = pd.DataFrame(self.rows(), columns=list(COLUMNS))
         order = ["signal", "tuning", "d", "s", "sigma", "n", "method"]
         return frame.sort_values(order, kind="stable").reset_index(drop=True)
 

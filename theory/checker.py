@@ -197,29 +197,32 @@ def _fit_groups(out: pd.DataFrame, terms: np.ndarray, claim: str, names: tuple[s
     return reference, pd.DataFrame(rows)
 
 
-def _lasso(df):
-    rows = df[df.method == "lasso"]
+def _fitted_rate(df, method: str, claim: str, terms, regime, names: tuple[str, ...]):
+    """Cells of ``method`` against ``C . terms`` with constants fitted per (tuning, signal)."""
+    rows = df[df.method == method]
     if rows.empty:
         return pd.DataFrame(), pd.DataFrame()
     args = _args(rows)
-    out = _base(rows, "lasso_rate", np.nan, bounds.lasso_regime(*args))
-    out["in_regime"] = bounds.lasso_regime(*args)
-    reference, const = _fit_groups(out, bounds.lasso_rate(*args)[:, None], "lasso_rate", ("C",))
+    out = _base(rows, claim, np.nan, regime(*args))
+    out["in_regime"] = regime(*args)  # _base's regime needs a finite reference; this one is fitted below
+    reference, const = _fit_groups(out, terms(*args), claim, names)
     out["reference"], out["ratio"] = reference, out.risk / reference
-    ok = (out.ratio <= RATE_BAND) & (out.ratio >= 1 / RATE_BAND)
-    return _verdict(out, ok), const
+    return out, const
+
+
+def _lasso(df):
+    out, const = _fitted_rate(df, "lasso", "lasso_rate", lambda *a: bounds.lasso_rate(*a)[:, None],
+                              bounds.lasso_regime, ("C",))
+    if out.empty:
+        return out, const
+    return _verdict(out, (out.ratio <= RATE_BAND) & (out.ratio >= 1 / RATE_BAND)), const
 
 
 def _pto(df):
-    rows = df[df.method == "pto"]
-    if rows.empty:
-        return pd.DataFrame(), pd.DataFrame()
-    args = _args(rows)
-    out = _base(rows, "pto_rate", np.nan, bounds.pto_regime(*args))
-    out["in_regime"] = bounds.pto_regime(*args)
-    terms = np.column_stack(bounds.pto_rate(*args))
-    reference, const = _fit_groups(out, terms, "pto_rate", ("C1", "C2"))
-    out["reference"], out["ratio"] = reference, out.risk / reference
+    out, const = _fitted_rate(df, "pto", "pto_rate", lambda *a: np.column_stack(bounds.pto_rate(*a)),
+                              bounds.pto_regime, ("C1", "C2"))
+    if out.empty:
+        return out, const
     return _verdict(out, out.ratio <= RATE_BAND), const
 
 

@@ -358,10 +358,18 @@ def agreement(model: ICLTransformer, task: Task, n: int, trials: int = 1000, que
 
 
 # ----------------------------------------------------------------------------- figures and driver
-def _plot_risk(path: Path, res: dict[str, Any], title: str) -> None:
+def _pyplot():
+    """matplotlib.pyplot on the file-only Agg backend (imported on first use: plotting is optional)."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _plot_risk(path: Path, res: dict[str, Any], title: str) -> None:
+    plt = _pyplot()
 
     fig, ax = plt.subplots(figsize=(5.5, 4))
     ns = res["n"]
@@ -379,9 +387,7 @@ def _plot_risk(path: Path, res: dict[str, Any], title: str) -> None:
 
 
 def _plot_importance(path: Path, res: dict[str, Any], title: str) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
 
     rows = res["normalized"]
     grid = np.full((len(rows), max(len(r) for r in rows)), np.nan)
@@ -398,9 +404,7 @@ def _plot_importance(path: Path, res: dict[str, Any], title: str) -> None:
 
 
 def _plot_pruning(path: Path, res: dict[str, Any], title: str) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
 
     fig, ax = plt.subplots(figsize=(5.5, 4))
     for name, rows in res["risk"].items():
@@ -414,9 +418,7 @@ def _plot_pruning(path: Path, res: dict[str, Any], title: str) -> None:
 
 
 def _plot_probing(path: Path, res: dict[str, Any], title: str) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
 
     layers = [r["layer"] for r in res["layers"]]
     fig, (a, b) = plt.subplots(1, 2, figsize=(8, 3.4))
