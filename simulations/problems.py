@@ -1,6 +1,9 @@
 """Sampling batches of sparse linear-regression problems (SPEC section 1).
 
-Random streams. Instances are generated in fixed blocks of
+Two generators, chosen by ``rng``; each is fully determined by the seed and
+the cell, whatever the chunk size, the order of the grid or the worker.
+
+``rng="host"`` (the default; NumPy sweeps). Instances are generated in fixed blocks of
 ``block_size(n, d)`` instances (256, fewer for big problems so a block stays
 under 32 MB); block ``k`` of a cell draws from
 ``SeedSequence(seed, spawn_key=(*cell_key, k))`` where ``cell_key`` hashes
@@ -10,21 +13,34 @@ with more trials extends one with fewer. The noise level is deliberately not
 in the key: cells that differ only in sigma share ``X``, ``w*`` and the
 standardised noise ``z`` (common random numbers, ``y = X w* + sigma z``),
 which makes curves in sigma smooth and paired comparisons sharper.
+
+``rng="device"`` (the default of CuPy sweeps). Counter-based Philox
+(:mod:`simulations.philox`) computed in the backend's own array namespace, so
+a GPU sweep draws its problems on the GPU. Instance ``i`` of a cell is a pure
+function of ``(seed, cell_key, i)`` -- no blocks needed -- with separate
+streams for ``X``, the support, the nonzero values and ``z``; sigma is again
+left out of the key. Run on NumPy it gives the same problems as on CuPy (to
+rounding of ``log``/``cos``), which is how the GPU path is tested without a
+GPU. The two generators give different (equally distributed) instances.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from solvers import to_backend
+from solvers._backend import backend_namespace
+from . import philox
 
 MAX_BLOCK = 256
 SIGNALS = ("gaussian", "rademacher", "unnormalized")
 DTYPES = ("float64", "float32")
+RNGS = ("host", "device")
 
 
 @dataclass(frozen=True)
@@ -72,7 +88,7 @@ def cell_key(n: int, d: int, s: int, signal: str) -> tuple[int, ...]:
 
 def sample_problems(n: int, d: int, s: int, sigma: float, trials: int, seed: int = 0,
                     signal: str = "gaussian", backend: str = "numpy", offset: int = 0,
-                    dtype: str = "float64") -> Problems:
+                    dtype: str = "float64", rng: str = "host") -> Problems:
     """Draw instances ``offset .. offset + trials - 1`` of a cell.
 
     Parameters
@@ -89,13 +105,16 @@ def sample_problems(n: int, d: int, s: int, sigma: float, trials: int, seed: int
         Law of the nonzero entries: N(0, 1/s) (E||w*||^2 = 1), +-1/sqrt(s)
         (||w*|| = 1 exactly), or N(0, 1) (Garg et al. 2022).
     backend : {"numpy", "cupy", "auto"}
-        Where the returned arrays live. Draws are made on the host, so both
-        backends see identical problems.
+        Where the returned arrays live.
     offset : int
         Index of the first instance (for chunked computation).
     dtype : {"float64", "float32"}
         Precision of the returned arrays. Draws are made in float64 and
         rounded, so a float32 run sees the float64 problems to 1e-7.
+    rng : {"host", "device"}
+        ``"host"``: NumPy draws copied to ``backend`` (identical problems on
+        every backend). ``"device"``: counter-based draws computed on
+        ``backend`` itself (see the module docstring).
     """
     for name, value, low in (("n", n, 1), ("d", d, 1), ("s", s, 1), ("trials", trials, 1), ("offset", offset, 0)):
         if not isinstance(value, (int, np.integer)) or value < low:
@@ -109,7 +128,14 @@ def sample_problems(n: int, d: int, s: int, sigma: float, trials: int, seed: int
     _check_signal(signal)
     if dtype not in DTYPES:
         raise ValueError(f"dtype must be one of {DTYPES}, got {dtype!r}")
+    if rng not in RNGS:
+        raise ValueError(f"rng must be one of {RNGS}, got {rng!r}")
     key = cell_key(n, d, s, signal)
+    if rng == "device":
+        xp = backend_namespace(backend)
+        X, y, w_star, support = _draw_counter_based(n, d, s, float(sigma), signal, int(seed), key, offset, trials, xp)
+        X, y, w_star = (xp.astype(a, getattr(xp, dtype)) for a in (X, y, w_star))
+        return Problems(X=X, y=y, w_star=w_star, support=support, sigma=float(sigma), signal=signal)
     size = block_size(n, d)
     first, last = offset // size, (offset + trials - 1) // size
     blocks = [_block(n, d, s, signal, int(seed), key, k, size) for k in range(first, last + 1)]
@@ -133,6 +159,35 @@ def _block(n: int, d: int, s: int, signal: str, seed: int, key: tuple[int, ...],
     np.put_along_axis(w_star, support, values, axis=1)
     z = rng.standard_normal((size, n))
     return X, w_star, support, z
+
+
+def _draw_counter_based(n: int, d: int, s: int, sigma: float, signal: str, seed: int, key: tuple[int, ...],
+                        offset: int, trials: int, xp):
+    """``X, y, w*, support`` of instances ``offset ..`` from Philox streams 0 (X), 1 (support), 2 (values), 3 (z).
+
+    The support is the ``s`` smallest of ``d`` uniforms (uniform over the
+    ``s``-subsets); ``w*`` keeps stream 2's value at each support coordinate.
+    """
+    words = np.random.SeedSequence(seed, spawn_key=key).generate_state(2, np.uint32)
+    stream_key = (int(words[0]), int(words[1]))
+
+    def draw(sampler, stream: int, width: int):
+        step = philox.instances_per_slab(width)
+        slabs = [sampler(stream_key, stream, offset + a, min(step, trials - a), width, xp)
+                 for a in range(0, trials, step)]
+        return slabs[0] if len(slabs) == 1 else xp.concat(slabs, axis=0)
+
+    X = xp.reshape(draw(philox.normals, 0, n * d), (trials, n, d))
+    support = xp.sort(xp.argsort(draw(philox.uniforms, 1, d), axis=1)[:, :s], axis=1)
+    on_support = xp.any(support[:, :, None] == xp.arange(d)[None, None, :], axis=1)
+    if signal == "rademacher":
+        values = xp.where(draw(philox.uniforms, 2, d) < 0.5, -1.0, 1.0)
+    else:
+        values = draw(philox.normals, 2, d)
+    scale = 1.0 if signal == "unnormalized" else 1.0 / math.sqrt(s)
+    w_star = xp.where(on_support, scale * values, 0.0)
+    y = xp.matmul(X, w_star[:, :, None])[:, :, 0] + sigma * draw(philox.normals, 3, n)
+    return X, y, w_star, support
 
 
 def _check_signal(signal: str) -> None:

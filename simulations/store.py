@@ -19,11 +19,13 @@ from typing import Any, Iterable
 import pandas as pd
 
 KEY_COLUMNS = ("method", "n", "d", "s", "sigma", "signal", "trials", "tuning", "seed", "backend", "dtype",
-               "grid_id")
+               "rng", "grid_id")
 COLUMNS = KEY_COLUMNS[:8] + (
     "risk_mean", "risk_sem", "risk_lo", "risk_hi", "parameter", "hyperparameter", "edge",
-    "diverged", "unconverged", "backend", "dtype", "seed", "grid_id", "seconds",
+    "diverged", "unconverged", "backend", "dtype", "rng", "seed", "grid_id", "seconds",
 )
+#: Key columns added after stores were first written, with the value their older rows mean.
+ADDED_COLUMNS = {"rng": "host"}
 
 
 def row_key(row: dict[str, Any]) -> tuple:
@@ -48,7 +50,7 @@ class ResultStore:
         with self.journal.open() as handle:
             for line in handle:
                 try:
-                    row = json.loads(line)
+                    row = ADDED_COLUMNS | json.loads(line)
                 except json.JSONDecodeError:
                     continue
                 key = row_key(row)

@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 
 from solvers import free_memory, release_memory
 from .methods import METHODS, Setting, get_methods
-from .problems import DTYPES, SIGNALS, sample_problems
+from .problems import DTYPES, RNGS, SIGNALS, sample_problems
 from .store import ResultStore, row_key
 from .tuning import TUNINGS, Tuner, validation_size
 
@@ -40,6 +40,7 @@ class Cell:
     tuning: str
     backend: str
     dtype: str = "float64"
+    rng: str = "host"
 
     @property
     def setting(self) -> Setting:
@@ -53,10 +54,13 @@ class Cell:
 def plan_cells(ns: Iterable[int], ds: Iterable[int], ss: Iterable[int], sigmas: Iterable[float],
                signals: Iterable[str] = ("gaussian",), tunings: Iterable[str] = ("oracle",),
                trials: int = 2000, seed: int = 0, backend: str = "numpy",
-               dtype: str = "float64") -> list[Cell]:
+               dtype: str = "float64", rng: str = "auto") -> list[Cell]:
     """All valid cells of the grid (combinations with s > d are left out).
 
-    Raises ``ValueError`` naming the parameter for values no cell could use.
+    ``rng="auto"`` draws the problems where the solvers run: ``"device"``
+    (counter-based, on the GPU) for CuPy, ``"host"`` for NumPy; see
+    :func:`simulations.problems.sample_problems`. Raises ``ValueError``
+    naming the parameter for values no cell could use.
     """
     ns, ds, ss, sigmas = (sorted(set(v)) for v in (ns, ds, ss, sigmas))
     signals, tunings = list(dict.fromkeys(signals)), list(dict.fromkeys(tunings))
@@ -73,10 +77,14 @@ def plan_cells(ns: Iterable[int], ds: Iterable[int], ss: Iterable[int], sigmas: 
         raise ValueError(f"trials must be an integer >= 2 (a standard error needs two), got {trials}")
     if dtype not in DTYPES:
         raise ValueError(f"dtype must be one of {DTYPES}, got {dtype!r}")
+    if rng == "auto":
+        rng = "device" if backend == "cupy" else "host"
+    if rng not in RNGS:
+        raise ValueError(f"rng must be 'auto' or one of {RNGS}, got {rng!r}")
     if "validation" in tunings:
         validation_size(min(ns))
     cells = [
-        Cell(int(n), int(d), int(s), float(sigma), signal, int(trials), int(seed), tuning, backend, dtype)
+        Cell(int(n), int(d), int(s), float(sigma), signal, int(trials), int(seed), tuning, backend, dtype, rng)
         for signal, tuning, d, s, sigma, n in itertools.product(signals, tunings, ds, ss, sigmas, ns)
         if s <= d
     ]
@@ -117,7 +125,8 @@ def run_cell(cell: Cell, methods: list[str], chunk: int | str = "auto") -> list[
         size = min(chunk, cell.trials - offset)
         try:
             problems = sample_problems(cell.n, cell.d, cell.s, cell.sigma, size, seed=cell.seed,
-                                       signal=cell.signal, backend=cell.backend, offset=offset, dtype=cell.dtype)
+                                       signal=cell.signal, backend=cell.backend, offset=offset, dtype=cell.dtype,
+                                       rng=cell.rng)
             parts = []
             for i, tuner in enumerate(tuners):
                 start = time.perf_counter()

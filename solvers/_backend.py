@@ -55,6 +55,11 @@ def backend_module(backend: str) -> ModuleType:
     return np
 
 
+def backend_namespace(backend: str) -> ModuleType:
+    """The array-API namespace (``array_api_compat`` wrapper) of a backend name."""
+    return array_namespace(backend_module(backend).empty(0))
+
+
 def namespace(*arrays: Any) -> ModuleType:
     """Array-API namespace shared by ``arrays`` (NumPy or CuPy)."""
     return array_namespace(*arrays)

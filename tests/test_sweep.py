@@ -15,7 +15,7 @@ from simulations.grid_args import parse_values
 from simulations.methods import METHODS, ridge_theory_lambda
 from simulations.risk import RiskSummary, instance_risk
 from simulations.store import ResultStore
-from simulations.sweep import Cell, plan_cells, run_cell, run_sweep
+from simulations.sweep import Cell, pending, plan_cells, run_cell, run_sweep
 
 RISK = ["risk_mean", "risk_sem", "hyperparameter", "edge", "diverged"]
 
@@ -47,6 +47,33 @@ def test_rows_do_not_depend_on_chunk_size(tuning):
     whole = pd.DataFrame(run_cell(cell(tuning=tuning), methods, chunk=300))
     chunked = pd.DataFrame(run_cell(cell(tuning=tuning), methods, chunk=37))
     pd.testing.assert_frame_equal(whole[RISK], chunked[RISK], rtol=1e-12)
+
+
+def test_device_generator_rows_do_not_depend_on_chunk_size():
+    methods = ["ridge", "pto", "oracle"]
+    whole = pd.DataFrame(run_cell(cell(rng="device"), methods, chunk=300))
+    chunked = pd.DataFrame(run_cell(cell(rng="device"), methods, chunk=37))
+    pd.testing.assert_frame_equal(whole[RISK], chunked[RISK], rtol=1e-12)
+
+
+def test_device_and_host_generators_agree_within_standard_errors():
+    """Independent instances of the same law: risks differ by less than 5 combined standard errors."""
+    methods = ["ridge", "gd", "pto", "oracle"]
+    host = {r["method"]: r for r in run_cell(cell(trials=3000), methods)}
+    device = {r["method"]: r for r in run_cell(cell(trials=3000, rng="device"), methods)}
+    for m in methods:
+        assert host[m]["risk_mean"] != device[m]["risk_mean"]
+        assert abs(host[m]["risk_mean"] - device[m]["risk_mean"]) < 5 * np.hypot(host[m]["risk_sem"],
+                                                                                   device[m]["risk_sem"])
+
+
+def test_rows_written_before_the_rng_column_resume_as_host_rows(tmp_path):
+    store = ResultStore(tmp_path)
+    row = run_cell(cell(trials=20), ["ols"])[0]
+    store.append([{k: v for k, v in row.items() if k != "rng"}])
+    assert pending([cell(trials=20)], ["ols"], store) == []
+    assert pending([cell(trials=20, rng="device")], ["ols"], store) == [(cell(trials=20, rng="device"), ["ols"])]
+    assert store.frame()["rng"].tolist() == ["host"]
 
 
 def test_oracle_tuning_picks_the_best_grid_value():
@@ -87,6 +114,10 @@ def test_plan_skips_impossible_cells_and_rejects_bad_values():
         plan_cells([8], [4], [8], [0.1])
     with pytest.raises(ValueError, match="trials"):
         plan_cells([8], [4], [1], [0.1], trials=1)
+    with pytest.raises(ValueError, match="rng must be"):
+        plan_cells([8], [4], [1], [0.1], rng="gpu")
+    assert {c.rng for c in plan_cells([8], [4], [1], [0.1])} == {"host"}
+    assert {c.rng for c in plan_cells([8], [4], [1], [0.1], rng="device")} == {"device"}
 
 
 def test_results_do_not_depend_on_grid_order(tmp_path):
@@ -170,6 +201,7 @@ def test_cli_sweep_writes_results_meta_and_plot(tmp_path, capsys):
     (["--sigma", "-1"], "sigma must be"),
     (["--chunk", "0"], "--chunk must be >= 1"),
     (["--backend", "gpu"], "invalid choice: 'gpu'"),
+    (["--rng", "cuda"], "invalid choice: 'cuda'"),
     (["--scheduler", "bogus"], "--scheduler must be 'local' or an address"),
 ])
 def test_cli_bad_input_exits_2_without_traceback(tmp_path, args, message):

@@ -46,6 +46,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--backend", default="numpy", choices=["numpy", "cupy", "auto"], help="array backend")
     p.add_argument("--dtype", default="float64", choices=["float64", "float32"],
                    help="precision of the solvers (float32: see docs/performance.md for its accuracy)")
+    p.add_argument("--rng", default="auto", choices=["auto", "host", "device"],
+                   help="where problems are drawn: host (NumPy), device (counter-based, on the backend); "
+                   "auto = device for cupy, host for numpy")
     p.add_argument("--scheduler", default=None,
                    help="run cells on Dask: 'local' (one worker per core) or a scheduler address tcp://HOST:PORT")
     p.add_argument("--chunk", default="auto",
@@ -70,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     cells = plan_cells(
         parse_values(args.n, "n"), parse_values(args.d, "d"), parse_values(args.s, "s"),
         parse_values(args.sigma, "sigma", float), args.signal.split(","), args.tuning.split(","),
-        trials=args.trials, seed=args.seed, backend=backend, dtype=args.dtype,
+        trials=args.trials, seed=args.seed, backend=backend, dtype=args.dtype, rng=args.rng,
     )
     out = Path(args.out)
     start = time.perf_counter()
