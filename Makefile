@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # The CPU build of PyTorch for the transformer tests; override, e.g. TORCH='torch==2.5.1'.
 TORCH ?= torch==2.13.0
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench gpu-wheels clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,13 @@ test: $(VENV)/.dev
 
 bench: $(VENV)/.core
 	$(BIN)/python benchmarks/bench_solvers.py
+
+# Pure-Python wheels that the lent GPU machines lack (they have no network): carry .whl/ there and
+# run `bash benchmarks/gpu_suite.sh`. See docs/performance.md.
+GPU_WHEELS ?= array-api-compat==1.16.0
+gpu-wheels:
+	$(PYTHON) -m pip download --quiet --no-deps --only-binary=:all: --python-version 3.12 \
+		--implementation cp --platform manylinux2014_x86_64 -d .whl $(GPU_WHEELS)
 
 clean:
 	rm -rf $(VENV) runs

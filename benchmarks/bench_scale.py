@@ -10,61 +10,58 @@ Prints, in one run:
    (64, 32) and (512, 256), per method and in total;
 2. per stage of the spectral solvers (Gram matrices, eigendecomposition,
    filter application) the achieved GFLOP/s and GB/s, next to the device's
-   peak when it is a known GPU (H100: 67 TFLOP/s FP64 tensor, 3.35 TB/s HBM3);
+   peak when it is a known GPU (H100: 67 TFLOP/s FP64 tensor, 3.35 TB/s HBM3).
+   The first stage is the problem draw itself: its "FLOP" are integer and
+   Box-Muller operations (~30 per 32-bit Philox word) and its bytes are the
+   problems written plus the Philox words, a lower bound on its traffic;
 3. fitted exponents of time against trials, n and d (log-log least squares)
-   for each method.
+   for each method;
+4. a whole sweep cell end to end (``simulations.sweep.run_cell``: drawing the
+   problems, the four paths, oracle tuning and the risk summaries).
 
-Problems are drawn on the host and copied to the device before the clock
-starts; times are the best of three runs (synchronised on the GPU).
+On CuPy the problems are drawn on the device (``rng="device"``, counter-based
+Philox), on NumPy on the host, as the sweep does. Times are the best of three
+runs, synchronised on the GPU (``timing.best_of``); each GPU timing follows an
+untimed warm-up call that compiles CuPy's kernels.
 """
 
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 
 import solvers
 from simulations import sample_problems
 from simulations.methods import METHODS, Setting
-from solvers._backend import backend_module, namespace
+from simulations.sweep import Cell, run_cell
+from solvers._backend import namespace
 from solvers.spectral import Spectrum
+from timing import best_of
 
 PANEL = ("ridge", "gd", "pto", "lasso")
 PEAKS = {"H100": (67e12, 3.35e12), "H200": (67e12, 4.8e12)}  # FP64 tensor FLOP/s, HBM bytes/s
 
 
-def synchronize(xp) -> None:
-    if xp.__name__.startswith("cupy"):
-        xp.cuda.Device().synchronize()
-
-
-def best_of(fn, xp, repeats: int = 3) -> float:
-    times = []
-    for _ in range(repeats):
-        synchronize(xp)
-        start = time.perf_counter()
-        fn()
-        synchronize(xp)
-        times.append(time.perf_counter() - start)
-    return min(times)
+def rng_for(backend: str) -> str:
+    return "device" if backend == "cupy" else "host"
 
 
 def problems(n: int, d: int, trials: int, backend: str, dtype: str):
-    return sample_problems(n, d, max(1, d // 8), 0.1, trials, seed=0, backend=backend, dtype=dtype)
+    return sample_problems(n, d, max(1, d // 8), 0.1, trials, seed=0, backend=backend, dtype=dtype,
+                           rng=rng_for(backend))
 
 
-def method_time(name: str, p, xp, repeats: int = 3) -> float:
+def method_time(name: str, p, repeats: int = 3) -> float:
     method = METHODS[name]
     grid = method.grid(Setting(p.X.shape[1], p.X.shape[2], p.support.shape[1], 0.1, "gaussian"))
-    return best_of(lambda: method.fit(p.X, p.y, grid, p.support), xp, repeats)
+    method.fit(p.X[:2, ...], p.y[:2, ...], grid, p.support[:2, ...])  # warm-up
+    return best_of(lambda: method.fit(p.X, p.y, grid, p.support), repeats)
 
 
 def panel(n: int, d: int, trials: int, backend: str, dtype: str) -> None:
     p = problems(n, d, trials, backend, dtype)
-    xp = namespace(p.X)
-    times = {name: method_time(name, p, xp) for name in PANEL}
+    times = {name: method_time(name, p) for name in PANEL}
     total = sum(times.values())
     cells = "  ".join(f"{name} {trials / t:10.0f}" for name, t in times.items())
     print(f"n={n:4d} d={d:4d} trials={trials:6d}  instances/s: {cells}  full panel {trials / total:10.0f}")
@@ -80,7 +77,10 @@ def stages(n: int, d: int, trials: int, backend: str, dtype: str, device: str) -
     G = gram()
     spectrum = Spectrum.of(X, y)
     filt = spectrum.ridge_filter(np.logspace(-6, 2, 40))
+    words = 4 * trials * (n * d + n + 2 * d)  # Philox output words behind X, z, the support and the values
     rows = [
+        ("draw problems", lambda: problems(n, d, trials, backend, dtype), 30 * words,
+         item * trials * (n * d + n + d) + 4 * words),
         ("Gram X^T X", gram, 2 * trials * n * d * k, item * trials * (n * d + k * k)),
         ("eigh of the Gram", lambda: xp.linalg.eigh(G), 9 * trials * k**3, item * trials * 2 * k * k),
         ("apply 40 filters", lambda: spectrum.apply(filt), 2 * 40 * trials * d * k,
@@ -89,7 +89,8 @@ def stages(n: int, d: int, trials: int, backend: str, dtype: str, device: str) -
     peak = next((v for key, v in PEAKS.items() if key in device), None)
     print(f"stages at n={n}, d={d}, trials={trials} ({dtype}):")
     for name, fn, flops, nbytes in rows:
-        t = best_of(fn, xp)
+        fn()  # warm-up
+        t = best_of(fn)
         line = f"  {name:18s} {t * 1e3:9.2f} ms  {flops / t / 1e9:9.1f} GFLOP/s  {nbytes / t / 1e9:8.1f} GB/s"
         if peak:
             line += f"  ({100 * flops / t / peak[0]:5.1f}% of peak FLOP/s, {100 * nbytes / t / peak[1]:5.1f}% of peak bandwidth)"
@@ -97,7 +98,6 @@ def stages(n: int, d: int, trials: int, backend: str, dtype: str, device: str) -
 
 
 def exponents(backend: str, dtype: str, quick: bool) -> None:
-    xp = backend_module(backend)
     base_n, base_d, base_t = 64, 32, 1000 if quick else 2000
     axes = {
         "trials": [base_t // 4, base_t // 2, base_t, 2 * base_t],
@@ -111,9 +111,17 @@ def exponents(backend: str, dtype: str, quick: bool) -> None:
             times = []
             for v in values:
                 n, d, t = (v if axis == "n" else base_n), (v if axis == "d" else base_d), (v if axis == "trials" else base_t)
-                times.append(method_time(name, problems(n, d, t, backend, dtype), xp, repeats=2))
+                times.append(method_time(name, problems(n, d, t, backend, dtype), repeats=2))
             slopes.append(f"{name} {np.polyfit(np.log(values), np.log(times), 1)[0]:5.2f}")
         print(f"  {axis:6s} in {values}:  " + "  ".join(slopes))
+
+
+def sweep_cell(n: int, d: int, trials: int, backend: str, dtype: str) -> None:
+    cell = Cell(n, d, max(1, d // 8), 0.1, "gaussian", trials, 0, "oracle", backend, dtype, rng_for(backend))
+    run_cell(Cell(n, d, cell.s, 0.1, "gaussian", 16, 0, "oracle", backend, dtype, cell.rng), list(PANEL))
+    t = best_of(lambda: run_cell(cell, list(PANEL)), repeats=1)
+    print(f"sweep cell end to end (draw + {', '.join(PANEL)} + oracle tuning), n={n} d={d} trials={trials}: "
+          f"{t:.2f} s, {trials / t:.0f} instances/s")
 
 
 def main() -> None:
@@ -133,6 +141,7 @@ def main() -> None:
     panel(64, 32, 2000 if args.quick or backend == "numpy" else 100000, backend, args.dtype)
     panel(512, 256, big_trials // 10 if backend == "numpy" else big_trials, backend, args.dtype)
     stages(64, 32, 2000 if backend == "numpy" else 100000, backend, args.dtype, device)
+    sweep_cell(64, 32, 2000 if args.quick or backend == "numpy" else 100000, backend, args.dtype)
     exponents(backend, args.dtype, args.quick)
 
 

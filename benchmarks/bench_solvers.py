@@ -14,22 +14,13 @@ Batched timings are the best of 3 repeats. A CuPy column is added when a GPU is 
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 from sklearn.linear_model import Ridge
 
 import solvers
 from simulations import sample_problems
-
-
-def best_time(fn, repeats: int = 3) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+from timing import best_of
 
 
 def gd_loop(X, y, step, checkpoints, scale=None):
@@ -87,15 +78,12 @@ def main() -> None:
     header = f"{'path':34s} {'ours (NumPy)':>13s} {'loop':>12s} {'loop/ours':>10s}  reference"
     print(header + (f" {'CuPy':>10s} {'loop/CuPy':>10s}" if gpu else ""))
     for i, (name, ours, ref_name, ref) in enumerate(rows):
-        t_ours = best_time(ours) / args.trials * 1e6
-        t_ref = best_time(ref, repeats=1) / args.loop_trials * 1e6
+        t_ours = best_of(ours) / args.trials * 1e6
+        t_ref = best_of(ref, repeats=1) / args.loop_trials * 1e6
         line = f"{name:34s} {t_ours:13.1f} {t_ref:12.1f} {t_ref / t_ours:10.1f}  {ref_name}"
         if gpu:
-            gpu_fns[i]()
-            def synced(fn=gpu_fns[i]):
-                fn()
-                cp.cuda.Device().synchronize()
-            t_gpu = best_time(synced) / args.trials * 1e6
+            gpu_fns[i]()  # warm-up: CuPy compiles its kernels on first use
+            t_gpu = best_of(gpu_fns[i]) / args.trials * 1e6
             line += f" {t_gpu:10.2f} {t_ref / t_gpu:10.0f}"
         print(line)
 

@@ -17,7 +17,6 @@ is added when a CUDA device is usable.
 from __future__ import annotations
 
 import argparse
-import time
 import warnings
 
 import numpy as np
@@ -25,6 +24,7 @@ from sklearn.linear_model import lasso_path
 
 import solvers
 from simulations.problems import sample_problems
+from timing import best_of
 
 N, D, S, SIGMA, N_ALPHAS = 64, 32, 4, 0.1, 30
 
@@ -38,31 +38,23 @@ def objectives(X, y, W, alphas):
 REPEATS = 3  # every timing is the best of this many runs (the machine may be shared)
 
 
-def time_ours(X, y, alphas, tol, sync=lambda: None):
-    solvers.lasso(X[:8], y[:8], alphas, tol=tol)  # warm-up (imports, allocator)
-    best = np.inf
-    for _ in range(REPEATS):
-        sync()
-        start = time.perf_counter()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", solvers.LassoConvergenceWarning)
-            W, info = solvers.lasso(X, y, alphas, tol=tol, return_info=True)
-        sync()
-        best = min(best, time.perf_counter() - start)
+def time_ours(X, y, alphas, tol):
+    solvers.lasso(X[:8], y[:8], alphas, tol=tol)  # warm-up (imports, allocator, CuPy kernels)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", solvers.LassoConvergenceWarning)
+        best = best_of(lambda: solvers.lasso(X, y, alphas, tol=tol), REPEATS)
+        W, info = solvers.lasso(X, y, alphas, tol=tol, return_info=True)
     return best / X.shape[0], W, info
 
 
 def time_sklearn(X, y, alphas, tol):
-    best = np.inf
-    for _ in range(REPEATS):
-        coefs = []
-        start = time.perf_counter()
+    def loop():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            for b in range(X.shape[0]):
-                coefs.append(lasso_path(X[b], y[b], alphas=alphas, tol=tol / 2, max_iter=1000)[1].T)
-        best = min(best, time.perf_counter() - start)
-    return best / X.shape[0], np.stack(coefs, axis=1)
+            return [lasso_path(X[b], y[b], alphas=alphas, tol=tol / 2, max_iter=1000)[1].T for b in range(X.shape[0])]
+
+    best = best_of(loop, REPEATS)
+    return best / X.shape[0], np.stack(loop(), axis=1)
 
 
 def main() -> None:
@@ -95,7 +87,7 @@ def main() -> None:
 
             pg = sample_problems(N, D, S, SIGMA, args.gpu_instances, seed=0)
             Xg, yg = cupy.asarray(pg.X), cupy.asarray(pg.y)
-            t_cp, Wg, info_g = time_ours(Xg, yg, alphas, tol, sync=cupy.cuda.Device().synchronize)
+            t_cp, Wg, info_g = time_ours(Xg, yg, alphas, tol)
             Wg = cupy.asnumpy(Wg[:, :m])
             rel_g = float(np.max((objectives(X[:m], y[:m], Wg, alphas) - P_sk) / P_sk))
             print(f"| {tol:g} | cupy | {args.gpu_instances} | {t_cp * 1e3:.4f} | {t_sk * 1e3:.4f} | "
