@@ -250,3 +250,18 @@ def test_float32_agrees_with_float64_within_a_standard_error():
     rows32 = {r["method"]: r for r in run_cell(cell(dtype="float32"), ["ridge", "gd", "pto", "lasso"])}
     for method, row in rows64.items():
         assert abs(rows32[method]["risk_mean"] - row["risk_mean"]) < 0.01 * row["risk_sem"]
+
+
+def test_memory_is_bounded_by_the_chunk_not_the_number_of_instances():
+    """Peak traced memory of a cell grows with the chunk, not with the trials (only per-instance risks are kept)."""
+    import tracemalloc
+
+    def peak(trials):
+        tracemalloc.start()
+        run_cell(cell(n=64, d=64, s=4, trials=trials), ["ridge", "pto"], chunk=200)
+        peak_bytes = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return peak_bytes
+
+    small, large = peak(400), peak(3200)
+    assert large < 1.5 * small, (small, large)
