@@ -11,9 +11,11 @@ Prints, in one run:
 2. per stage of the spectral solvers (Gram matrices, eigendecomposition,
    filter application) the achieved GFLOP/s and GB/s, next to the device's
    peak when it is a known GPU (H100: 67 TFLOP/s FP64 tensor, 3.35 TB/s HBM3).
-   The first stage is the problem draw itself: its "FLOP" are integer and
-   Box-Muller operations (~30 per 32-bit Philox word) and its bytes are the
-   problems written plus the Philox words, a lower bound on its traffic;
+   The first two stages draw the problems, with the host generator (NumPy,
+   then a copy to the device) and with the counter-based Philox generator on
+   the backend: "FLOP" are integer and Box-Muller operations (~30 per 32-bit
+   Philox word) and bytes are the problems written (plus the Philox words),
+   a lower bound on the traffic;
 3. fitted exponents of time against trials, n and d (log-log least squares)
    for each method;
 4. a whole sweep cell end to end (``simulations.sweep.run_cell``: drawing the
@@ -47,9 +49,9 @@ def rng_for(backend: str) -> str:
     return "device" if backend == "cupy" else "host"
 
 
-def problems(n: int, d: int, trials: int, backend: str, dtype: str):
+def problems(n: int, d: int, trials: int, backend: str, dtype: str, rng: str | None = None):
     return sample_problems(n, d, max(1, d // 8), 0.1, trials, seed=0, backend=backend, dtype=dtype,
-                           rng=rng_for(backend))
+                           rng=rng or rng_for(backend))
 
 
 def method_time(name: str, p, repeats: int = 3) -> float:
@@ -78,9 +80,10 @@ def stages(n: int, d: int, trials: int, backend: str, dtype: str, device: str) -
     spectrum = Spectrum.of(X, y)
     filt = spectrum.ridge_filter(np.logspace(-6, 2, 40))
     words = 4 * trials * (n * d + n + 2 * d)  # Philox output words behind X, z, the support and the values
+    drawn = item * trials * (n * d + n + d)
     rows = [
-        ("draw problems", lambda: problems(n, d, trials, backend, dtype), 30 * words,
-         item * trials * (n * d + n + d) + 4 * words),
+        ("draw, host RNG", lambda: problems(n, d, trials, backend, dtype, "host"), 0, drawn),
+        ("draw, Philox RNG", lambda: problems(n, d, trials, backend, dtype, "device"), 30 * words, drawn + 4 * words),
         ("Gram X^T X", gram, 2 * trials * n * d * k, item * trials * (n * d + k * k)),
         ("eigh of the Gram", lambda: xp.linalg.eigh(G), 9 * trials * k**3, item * trials * 2 * k * k),
         ("apply 40 filters", lambda: spectrum.apply(filt), 2 * 40 * trials * d * k,
