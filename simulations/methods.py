@@ -36,6 +36,7 @@ from typing import Any, Callable
 import numpy as np
 
 import solvers
+from solvers._backend import namespace
 from .problems import signal_norm2
 
 NO_PARAMETER = np.array([np.nan])
@@ -69,7 +70,8 @@ class Method:
     theory : callable (Setting) -> float, or None
         The prescribed value of ``theory`` tuning.
     fit : callable (X, y, grid, support) -> (W, converged)
-        ``W`` (G, trials, d) estimates; ``converged`` (G, trials) bool or None.
+        ``W`` (G, trials, d) estimates, on the backend of ``X``; ``converged``
+        (G, trials) host bool ndarray, or None.
     """
 
     name: str
@@ -123,11 +125,11 @@ def lasso_theory(setting: Setting) -> float:
 
 
 def _ols(X, y, grid, support):
-    return solvers.ols(X, y)[None], None
+    return solvers.ols(X, y)[None, ...], None
 
 
 def _oracle(X, y, grid, support):
-    return solvers.oracle_support(X, y, support)[None], None
+    return solvers.oracle_support(X, y, support)[None, ...], None
 
 
 def _ridge(X, y, grid, support):
@@ -145,7 +147,7 @@ def _pto(X, y, grid, support):
 def _lasso(X, y, grid, support):
     with warnings.catch_warnings():  # non-convergence is counted in the `unconverged` column
         warnings.simplefilter("ignore", solvers.LassoConvergenceWarning)
-        tol = 1e-8 if X.dtype == np.float64 else 1e-5  # float32 cannot certify smaller gaps
+        tol = 1e-8 if X.dtype == namespace(X).float64 else 1e-5  # float32 cannot certify smaller gaps
         W, info = solvers.lasso(X, y, grid, tol=tol, max_iter=300, finish_max_iter=10_000, return_info=True)
     return W, info.converged
 

@@ -81,8 +81,8 @@ class Tuner:
     def _validate(self, X: Any, y: Any, support: Any) -> np.ndarray:
         xp = namespace(X, y)
         m = X.shape[1] - validation_size(X.shape[1])
-        W, _ = self.method.fit(X[:, :m], y[:, :m], self.grid, support)
-        residual = (X[None, :, m:] @ W[..., None])[..., 0] - y[None, :, m:]
+        W, _ = self.method.fit(X[:, :m, :], y[:, :m], self.grid, support)
+        residual = (X[None, :, m:, :] @ W[..., None])[..., 0] - y[None, :, m:]
         with np.errstate(over="ignore", invalid="ignore"):
             error = to_numpy(xp.mean(residual**2, axis=-1))
         error[~np.isfinite(error)] = np.inf

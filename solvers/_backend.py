@@ -90,7 +90,7 @@ def release_memory(backend: str) -> None:
 
 
 def to_numpy(array: Any) -> np.ndarray:
-    """Return a NumPy copy of a NumPy or CuPy array."""
+    """Return a NumPy copy of a NumPy or CuPy array, or of any array on the host (e.g. ``array_api_strict``)."""
     if is_cupy_array(array):
         return array.get()
     return np.asarray(array)

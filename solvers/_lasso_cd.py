@@ -149,11 +149,7 @@ def cd_path(G: Any, c: Any, yy: Any, alphas: np.ndarray, tol: float, max_iter: i
     sweeps = xp.zeros(B, dtype=xp.int64)
     ids = xp.arange(B)
 
-    coef = xp.zeros((K, B, d), dtype=G.dtype)
-    gap_out = xp.zeros((K, B), dtype=G.dtype)
-    iter_out = xp.zeros((K, B), dtype=xp.int64)
-    conv_out = xp.zeros((K, B), dtype=xp.bool)
-
+    records = []  # (slot k * B + instance, coef (d, m), gap, sweeps, converged) of finished pairs
     since_refresh = 0
     while ids.shape[0] > 0:
         live = k < K
@@ -167,20 +163,17 @@ def cd_path(G: Any, c: Any, yy: Any, alphas: np.ndarray, tol: float, max_iter: i
         gap = duality_gap(W, q, cT, yy, alpha)
         slow = live & (gap > target) & (sweeps % POLISH_EVERY == 0)
         if bool(xp.any(slow)):
-            (loc,) = xp.nonzero(slow)
-            _polish(W, q, gap, Gb, cT, yy, alpha, loc)
+            W, q, gap = _polish(W, q, gap, Gb, cT, yy, alpha, slow)
         ok = gap <= target
         done = live & (ok | (sweeps >= max_iter))
         if bool(xp.any(done)):
             (loc,) = xp.nonzero(done)
-            rows, where_ = xp.take(k, loc), xp.take(ids, loc)
-            coef[rows, where_, :] = xp.permute_dims(xp.take(W, loc, axis=1), (1, 0))
-            gap_out[rows, where_] = xp.take(gap, loc)
-            iter_out[rows, where_] = xp.take(sweeps, loc)
-            conv_out[rows, where_] = xp.take(ok, loc)
-            W, q, W_prev, q_prev = _advance(W, q, W_prev, q_prev, loc, rows, grid)
-            k[loc] = rows + 1
-            sweeps[loc] = 0
+            rows = xp.take(k, loc)
+            records.append((rows * B + xp.take(ids, loc), xp.take(W, loc, axis=1),
+                            *(xp.take(a, loc) for a in (gap, sweeps, ok))))
+            W, q, W_prev, q_prev = _advance(W, q, W_prev, q_prev, done, rows, grid)
+            k = xp.where(done, k + 1, k)
+            sweeps = xp.where(done, 0, sweeps)
         keep = k < K
         n_keep = int(xp.sum(xp.astype(keep, xp.int64)))
         if 2 * n_keep <= ids.shape[0]:
@@ -189,8 +182,12 @@ def cd_path(G: Any, c: Any, yy: Any, alphas: np.ndarray, tol: float, max_iter: i
             cols = xp.take(cols, sel, axis=2)
             Gb = xp.take(Gb, sel, axis=0)
             yy, target, k, sweeps, ids = (xp.take(a, sel) for a in (yy, target, k, sweeps, ids))
-    return PathResult(coef=coef, gap=to_numpy(gap_out), n_iter=to_numpy(iter_out),
-                      converged=to_numpy(conv_out))
+    slot, coef, gap_out, iter_out, conv_out = (xp.concat(parts, axis=-1) for parts in zip(*records))
+    order = xp.argsort(slot)  # every (alpha, instance) pair finishes exactly once: a permutation
+    coef = xp.reshape(xp.permute_dims(xp.take(coef, order, axis=1), (1, 0)), (K, B, d))
+    gap_out, iter_out, conv_out = (to_numpy(xp.reshape(xp.take(a, order), (K, B)))
+                                   for a in (gap_out, iter_out, conv_out))
+    return PathResult(coef=coef, gap=gap_out, n_iter=iter_out, converged=conv_out)
 
 
 def _sweep(W: Any, q: Any, cols: Any, inv: Any, thr: Any) -> None:
@@ -201,16 +198,16 @@ def _sweep(W: Any, q: Any, cols: Any, inv: Any, thr: Any) -> None:
     """
     xp = namespace(W, q)
     for j in range(W.shape[0]):
-        w_old = W[j]
-        z = w_old + q[j] * inv[j]
-        w_new = xp.sign(z) * xp.maximum(xp.abs(z) - thr[j], 0.0)
+        w_old = W[j, :]
+        z = w_old + q[j, :] * inv[j, :]
+        w_new = xp.sign(z) * xp.maximum(xp.abs(z) - thr[j, :], 0.0)
         delta = w_new - w_old
-        W[j] = w_new
-        q -= cols[j] * delta
+        W[j, :] = w_new
+        q -= cols[j, ...] * delta
 
 
-def _polish(W: Any, q: Any, gap: Any, Gb: Any, cT: Any, yy: Any, alpha: Any, loc: Any) -> None:
-    """Active-set Newton step for the instances ``loc``, in place where it lowers the gap.
+def _polish(W: Any, q: Any, gap: Any, Gb: Any, cT: Any, yy: Any, alpha: Any, slow: Any) -> tuple:
+    """Active-set Newton step for the instances where ``slow`` holds, kept where it lowers the gap.
 
     With active set ``A = {j : w_j != 0}`` and signs ``s_A``, the Lasso
     solution with that support and those signs solves
@@ -220,10 +217,12 @@ def _polish(W: Any, q: Any, gap: Any, Gb: Any, cT: Any, yy: Any, alpha: Any, loc
     exactly singular one (duplicated columns), which NumPy refuses to solve,
     skips this step for the batch. Kept only where the signs on
     ``A`` are unchanged (the candidate is then the exact minimiser when the
-    off-support KKT conditions hold too) and the gap drops.
+    off-support KKT conditions hold too) and the gap drops. Returns the
+    updated ``W, q, gap``.
     """
     xp = namespace(W, q)
     d = W.shape[0]
+    (loc,) = xp.nonzero(slow)
     Gl = xp.take(Gb, loc, axis=0)
     Wl = xp.permute_dims(xp.take(W, loc, axis=1), (1, 0))
     cl = xp.permute_dims(xp.take(cT, loc, axis=1), (1, 0))
@@ -235,7 +234,7 @@ def _polish(W: Any, q: Any, gap: Any, Gb: Any, cT: Any, yy: Any, alpha: Any, loc
     try:
         w_new = xp.linalg.solve(M, (act * (cl - al[:, None] * sign))[..., None])[..., 0]
     except np.linalg.LinAlgError:  # NumPy refuses a batch holding an exactly singular G_AA
-        return
+        return W, q, gap
     q_new = cl - (Gl @ w_new[..., None])[..., 0]
     w_new, q_new, cl = (xp.permute_dims(a, (1, 0)) for a in (w_new, q_new, cl))
     with np.errstate(over="ignore", invalid="ignore"):
@@ -243,13 +242,13 @@ def _polish(W: Any, q: Any, gap: Any, Gb: Any, cT: Any, yy: Any, alpha: Any, loc
     gap_old = xp.take(gap, loc)
     same_signs = xp.all(xp.sign(w_new) == xp.permute_dims(sign, (1, 0)), axis=0)
     better = same_signs & (gap_new < gap_old)
-    W[:, loc] = xp.where(better, w_new, xp.take(W, loc, axis=1))
-    q[:, loc] = xp.where(better, q_new, xp.take(q, loc, axis=1))
-    gap[loc] = xp.where(better, gap_new, gap_old)
+    return (_put(W, slow, xp.where(better, w_new, xp.take(W, loc, axis=1))),
+            _put(q, slow, xp.where(better, q_new, xp.take(q, loc, axis=1))),
+            _put(gap, slow, xp.where(better, gap_new, gap_old)))
 
 
-def _advance(W: Any, q: Any, W_prev: Any, q_prev: Any, loc: Any, rows: Any, grid: Any) -> tuple:
-    """Warm start the instances ``loc`` (just finished alpha index ``rows``) at the next alpha.
+def _advance(W: Any, q: Any, W_prev: Any, q_prev: Any, done: Any, rows: Any, grid: Any) -> tuple:
+    """Warm start the instances where ``done`` holds (just finished alpha index ``rows``) at the next alpha.
 
     Linear extrapolation ``w + rho (w - w_prev)`` with
     ``rho = (a_{k+1} - a_k) / (a_k - a_{k-1})`` clipped to [0, 1] (0 at the
@@ -257,6 +256,7 @@ def _advance(W: Any, q: Any, W_prev: Any, q_prev: Any, loc: Any, rows: Any, grid
     is extrapolated the same way.
     """
     xp = namespace(W, q)
+    (loc,) = xp.nonzero(done)
     K = grid.shape[0]
     a_k = xp.take(grid, rows)
     a_next = xp.take(grid, xp.minimum(rows + 1, K - 1))
@@ -266,8 +266,18 @@ def _advance(W: Any, q: Any, W_prev: Any, q_prev: Any, loc: Any, rows: Any, grid
     rho = xp.where(has_slope, (a_next - a_k) / xp.where(has_slope, step_before, 1.0), 0.0)
     rho = xp.clip(rho, 0.0, 1.0)
     W_loc, q_loc = xp.take(W, loc, axis=1), xp.take(q, loc, axis=1)
-    W[:, loc] = W_loc + rho * (W_loc - xp.take(W_prev, loc, axis=1))
-    q[:, loc] = q_loc + rho * (q_loc - xp.take(q_prev, loc, axis=1))
-    W_prev[:, loc] = W_loc
-    q_prev[:, loc] = q_loc
-    return W, q, W_prev, q_prev
+    return (_put(W, done, W_loc + rho * (W_loc - xp.take(W_prev, loc, axis=1))),
+            _put(q, done, q_loc + rho * (q_loc - xp.take(q_prev, loc, axis=1))),
+            _put(W_prev, done, W_loc), _put(q_prev, done, q_loc))
+
+
+def _put(full: Any, mask: Any, values: Any) -> Any:
+    """``full`` (..., m) with the entries where ``mask`` (m,) holds replaced by ``values`` (..., count).
+
+    ``values`` fill the selected entries in order. The array API has no
+    scatter (``full[..., loc] = values``); a gather and a select make the same
+    assignment, copying every value exactly.
+    """
+    xp = namespace(full, values)
+    slot = xp.cumulative_sum(xp.astype(mask, xp.int64)) - 1
+    return xp.where(mask, xp.take(values, xp.maximum(slot, 0), axis=values.ndim - 1), full)

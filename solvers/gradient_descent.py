@@ -48,8 +48,8 @@ def _gd_path(X: Any, y: Any, step_size: Any, steps: Any, single: bool) -> Any:
     eta = resolve_step(step_size, spectrum)
     w = spectrum.apply(spectrum.gd_filter(eta, Ts))
     if single:
-        w = w[:, 0]
-    return w[0] if scalar else w
+        w = w[:, 0, :]
+    return w[0, ...] if scalar else w
 
 
 def resolve_step(step_size: Any, spectrum: Spectrum) -> Any:
@@ -83,4 +83,4 @@ def gd_iterative(X: Any, y: Any, step_size: Any, steps: int) -> Any:
     for _ in range(T):
         residual = (X @ w[..., None])[..., 0] - y
         w = w - eta * (Xt @ residual[..., None])[..., 0] / n
-    return w[0] if single else w
+    return w[0, ...] if single else w

@@ -149,10 +149,10 @@ def lasso(X: Any, y: Any, alpha: Any, *, tol: float = DEFAULT_TOL, max_iter: int
             stacklevel=2,
         )
     if single:
-        w = w[:, 0]
+        w = w[:, 0, :]
         info = LassoInfo(*(a[:, 0] for a in (info.converged, info.gap, info.n_iter)))
     if scalar:
-        w = w[0]
+        w = w[0, ...]
         info = LassoInfo(*(a[0] for a in (info.converged, info.gap, info.n_iter)))
     return (w, info) if return_info else w
 
@@ -163,7 +163,10 @@ def _finish(X: Any, y: Any, G: Any, c: Any, yy: Any, alphas: np.ndarray, w: Any,
 
     scikit-learn stops when its duality gap is below ``tol_sk ||y||^2`` in its
     unnormalised objective, i.e. ``tol_sk ||y||^2 / n`` in ours: ``tol_sk = tol / 2``.
-    The reported gap and flag are recomputed with our dual point.
+    The reported gap and flag are recomputed with our dual point. The path
+    goes to the host (:func:`to_numpy`) and, when some pair was finished, comes
+    back whole to the namespace of ``X`` (the array API has no scatter to
+    write back only the finished pairs).
     """
     xp = namespace(X, y)
     converged, gap, n_iter = info.converged.copy(), info.gap.copy(), info.n_iter.copy()
@@ -179,10 +182,9 @@ def _finish(X: Any, y: Any, G: Any, c: Any, yy: Any, alphas: np.ndarray, w: Any,
         w_host[g, b] = model.coef_
         n_iter[g, b] += int(model.n_iter_)
     if pairs.size:
-        rows = xp.asarray(pairs[:, 0]), xp.asarray(pairs[:, 1])
-        w_new = xp.asarray(w_host[pairs[:, 0], pairs[:, 1]], dtype=w.dtype)
-        w[rows[0], rows[1], :] = w_new
-        Gb, cb, yyb = (xp.take(a, rows[1], axis=0) for a in (G, c, yy))
+        w = xp.asarray(w_host)
+        w_new = xp.asarray(w_host[pairs[:, 0], pairs[:, 1]])
+        Gb, cb, yyb = (xp.take(a, xp.asarray(pairs[:, 1]), axis=0) for a in (G, c, yy))
         q = cb - (Gb @ w_new[..., None])[..., 0]
         a = xp.asarray(alphas[pairs[:, 0]], dtype=w.dtype)
         new_gap = to_numpy(duality_gap(*(xp.permute_dims(v, (1, 0)) for v in (w_new, q, cb)), yyb, a))

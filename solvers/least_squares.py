@@ -31,8 +31,8 @@ def ols(X: Any, y: Any) -> Any:
     """
     X, y, single = check_problem(X, y)
     spectrum = Spectrum.of(X, y)
-    w = spectrum.apply(spectrum.ridge_filter(np.zeros(1)))[0]
-    return w[0] if single else w
+    w = spectrum.apply(spectrum.ridge_filter(np.zeros(1)))[0, ...]
+    return w[0, ...] if single else w
 
 
 def oracle_support(X: Any, y: Any, support: Any) -> Any:
@@ -65,10 +65,9 @@ def oracle_support(X: Any, y: Any, support: Any) -> Any:
         raise TypeError(f"support must hold integer column indices, got dtype {support.dtype}")
     if bool(xp.any(support < 0)) or bool(xp.any(support >= d)):
         raise ValueError(f"support indices must lie in [0, d) = [0, {d})")
-    rows = xp.arange(trials)[:, None]
     X_S = xp.take_along_axis(X, support[:, None, :], axis=2)
     spectrum = Spectrum.of(X_S, y)
-    w_S = spectrum.apply(spectrum.ridge_filter(np.zeros(1)))[0]
-    w = xp.zeros((trials, d), dtype=X.dtype)
-    w[rows, support] = w_S
-    return w[0] if single else w
+    w_S = spectrum.apply(spectrum.ridge_filter(np.zeros(1)))[0, ...]
+    placed = support[:, :, None] == xp.arange(d)
+    w = xp.sum(xp.where(placed, w_S[:, :, None], 0.0), axis=1)
+    return w[0, ...] if single else w

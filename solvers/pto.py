@@ -88,4 +88,4 @@ def pto_iterative(X: Any, y: Any, step_size: Any, steps: int, split: int | None 
     X, y, single = check_problem(X, y)
     scale, X_tilde, y_opt, _ = preprocess(X, y, split, power)
     w = gd_iterative(X_tilde, y_opt, step_size, steps) * scale
-    return w[0] if single else w
+    return w[0, ...] if single else w

@@ -34,5 +34,5 @@ def ridge(X: Any, y: Any, lam: Any) -> Any:
     spectrum = Spectrum.of(X, y)
     w = spectrum.apply(spectrum.ridge_filter(lams))
     if single:
-        w = w[:, 0]
-    return w[0] if scalar else w
+        w = w[:, 0, :]
+    return w[0, ...] if scalar else w

@@ -96,7 +96,8 @@ class Spectrum:
     def gd_filter(self, step: Any, steps: np.ndarray) -> Any:
         """``(1 - (1 - step l)^T) / l`` for each T in ``steps`` (G,), limit ``step T`` at l = 0.
 
-        ``step`` is a scalar or per-instance array (trials,). Uses
+        ``step`` is a host array, 0-d or per instance (trials,) (see
+        :func:`solvers.gradient_descent.resolve_step`). Uses
         ``-expm1(T log1p(-step l))`` where ``0 <= step l < 1`` (no cancellation
         for small ``step l``) and the direct power elsewhere; a step beyond
         ``2 / l`` makes ``(1 - step l)^T`` grow and overflow to inf for large T,
@@ -104,8 +105,8 @@ class Spectrum:
         """
         xp = namespace(self.eigvals)
         dtype = self.eigvals.dtype
-        l = xp.where(self.null, 0.0, self.eigvals)[None]
-        eta = xp.reshape(xp.asarray(step, dtype=dtype), (1, -1, 1)) if np.ndim(step) else step
+        l = xp.where(self.null, 0.0, self.eigvals)[None, ...]
+        eta = xp.reshape(xp.asarray(step, dtype=dtype), (1, -1, 1)) if np.ndim(step) else xp.asarray(step)
         T = xp.asarray(steps, dtype=dtype)[:, None, None]
         x = eta * l
         stable = x < 1
