@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from types import ModuleType
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 from array_api_compat import array_namespace, is_cupy_array
@@ -58,6 +58,33 @@ def backend_module(backend: str) -> ModuleType:
 def backend_namespace(backend: str) -> ModuleType:
     """The array-API namespace (``array_api_compat`` wrapper) of a backend name."""
     return array_namespace(backend_module(backend).empty(0))
+
+
+#: Largest stack handed to one batched linear-algebra call (see :func:`in_batches`).
+LINALG_BATCH = 16384
+
+
+def in_batches(fn: Callable[..., Any], *arrays: Any, size: int | None = None) -> Any:
+    """``fn(*arrays)`` computed on slices of at most ``size`` along the leading axis, concatenated.
+
+    For functions that treat each leading-axis entry independently (batched
+    ``eigh``, ``solve``), the result equals one call on the whole stack. Why:
+    cuSOLVER's batched eigensolvers and cuBLAS's batched LU reject or
+    mishandle very large batch counts (``CUSOLVER_STATUS_INVALID_VALUE``
+    beyond a few 10^4 matrices, grid-size limits at 65 535), and GPU chunks
+    here reach 10^5 instances. ``fn`` may return an array or a tuple of
+    arrays. ``size`` defaults to :data:`LINALG_BATCH`.
+    """
+    size = LINALG_BATCH if size is None else size
+    total = arrays[0].shape[0]
+    if total <= size:
+        return fn(*arrays)
+    parts = [fn(*(a[i:i + size, ...] for a in arrays)) for i in range(0, total, size)]
+    xp = namespace(*arrays)
+    if not isinstance(parts[0], tuple):
+        return xp.concat(parts, axis=0)
+    joined = [xp.concat(list(p), axis=0) for p in zip(*parts)]
+    return type(parts[0])(*joined) if hasattr(parts[0], "_fields") else tuple(joined)  # keep named tuples
 
 
 def namespace(*arrays: Any) -> ModuleType:

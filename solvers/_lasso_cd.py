@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from ._backend import namespace, to_numpy
+from ._backend import in_batches, namespace, to_numpy
 
 #: Sweeps between exact recomputations of the gradient ``q = c - G w``
 #: (between them it is updated incrementally, as in scikit-learn).
@@ -232,7 +232,7 @@ def _polish(W: Any, q: Any, gap: Any, Gb: Any, cT: Any, yy: Any, alpha: Any, slo
     eye = xp.eye(d, dtype=W.dtype)
     M = Gl * act[:, :, None] * act[:, None, :] + eye * (1.0 - act)[:, None, :]
     try:
-        w_new = xp.linalg.solve(M, (act * (cl - al[:, None] * sign))[..., None])[..., 0]
+        w_new = in_batches(xp.linalg.solve, M, (act * (cl - al[:, None] * sign))[..., None])[..., 0]
     except np.linalg.LinAlgError:  # NumPy refuses a batch holding an exactly singular G_AA
         return W, q, gap
     q_new = cl - (Gl @ w_new[..., None])[..., 0]

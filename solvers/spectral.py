@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from ._backend import namespace
+from ._backend import in_batches, namespace
 
 
 @dataclass(frozen=True)
@@ -61,11 +61,11 @@ class Spectrum:
         _, n, d = X.shape
         Xt = xp.matrix_transpose(X)
         if n >= d:
-            eigvals, V = xp.linalg.eigh(Xt @ X / n)
+            eigvals, V = in_batches(xp.linalg.eigh, Xt @ X / n)
             basis = V
             coef = (xp.matrix_transpose(V) @ (Xt @ y[..., None]))[..., 0] / n
         else:
-            eigvals, U = xp.linalg.eigh(X @ Xt / n)
+            eigvals, U = in_batches(xp.linalg.eigh, X @ Xt / n)
             basis = Xt @ U / n
             coef = (xp.matrix_transpose(U) @ y[..., None])[..., 0]
         eps = float(xp.finfo(X.dtype).eps)
