@@ -8,7 +8,8 @@ Rows (all at the same n, d, on the same problems):
 - GD path, 40 step counts up to 1000: ``solvers.gd`` (spectral closed form) vs a
   per-instance NumPy gradient-descent loop recording the 40 iterates;
 - PtO path, the same 40 step counts: ``solvers.pto`` vs the per-instance loop.
-Batched timings are the best of 3 repeats. A CuPy column is added when a GPU is usable.
+Batched timings are the best of 3 repeats. CuPy columns (time, NumPy/CuPy and loop/CuPy
+ratios) are added when a GPU is usable.
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ def main() -> None:
     print(f"n = {n}, d = {d}; batched over {args.trials} instances, loops over {args.loop_trials}; "
           f"microseconds per instance")
     header = f"{'path':34s} {'ours (NumPy)':>13s} {'loop':>12s} {'loop/ours':>10s}  reference"
-    print(header + (f" {'CuPy':>10s} {'loop/CuPy':>10s}" if gpu else ""))
+    print(header + (f" {'CuPy':>10s} {'NumPy/CuPy':>10s} {'loop/CuPy':>10s}" if gpu else ""))
     for i, (name, ours, ref_name, ref) in enumerate(rows):
         t_ours = best_of(ours) / args.trials * 1e6
         t_ref = best_of(ref, repeats=1) / args.loop_trials * 1e6
@@ -84,7 +85,7 @@ def main() -> None:
         if gpu:
             gpu_fns[i]()  # warm-up: CuPy compiles its kernels on first use
             t_gpu = best_of(gpu_fns[i]) / args.trials * 1e6
-            line += f" {t_gpu:10.2f} {t_ref / t_gpu:10.0f}"
+            line += f" {t_gpu:10.2f} {t_ours / t_gpu:10.1f} {t_ref / t_gpu:10.0f}"
         print(line)
 
 
