@@ -106,7 +106,8 @@ class Spectrum:
         xp = namespace(self.eigvals)
         dtype = self.eigvals.dtype
         l = xp.where(self.null, 0.0, self.eigvals)[None, ...]
-        eta = xp.reshape(xp.asarray(step, dtype=dtype), (1, -1, 1)) if np.ndim(step) else xp.asarray(step)
+        eta = xp.asarray(step if np.ndim(step) else float(step), dtype=dtype)
+        eta = xp.reshape(eta, (1, -1, 1)) if np.ndim(step) else eta
         T = xp.asarray(steps, dtype=dtype)[:, None, None]
         x = eta * l
         stable = x < 1

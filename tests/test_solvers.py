@@ -180,3 +180,17 @@ def test_linear_algebra_in_batches_equals_one_call(monkeypatch):
     np.testing.assert_array_equal(vectors, ref.eigenvectors)
     pair = _backend.in_batches(lambda a: (a + 1, a * 2), p.y, size=9)
     assert type(pair) is tuple and np.array_equal(pair[1], 2 * p.y)
+
+
+@pytest.mark.parametrize("solve", [
+    lambda X, y: solvers.ols(X, y),
+    lambda X, y: solvers.ridge(X, y, [0.1, 1.0]),
+    lambda X, y: solvers.gd(X, y, 0.1, [1, 10]),
+    lambda X, y: solvers.gd(X, y, "auto", [1, 10]),
+    lambda X, y: solvers.pto(X, y, 0.1, [1, 10]),
+    lambda X, y: solvers.lasso(X, y, [0.1, 0.01], tol=1e-5),
+    lambda X, y: solvers.oracle_support(X, y, np.tile(np.arange(2), (X.shape[0], 1))),
+])
+def test_float32_in_float32_out(solve):
+    p = sample_problems(10, 6, 2, 0.1, 4, seed=2, dtype="float32")
+    assert solve(p.X, p.y).dtype == np.float32
