@@ -53,16 +53,29 @@ def run_task(task: list[tuple[Any, list[str]]], chunk: int) -> list[dict[str, An
     return [row for cell, methods in task for row in run_cell(cell, methods, chunk)]
 
 
-def connect(scheduler: Any):
-    """A ``dask.distributed.Client`` for ``"local"``, an address, or an existing cluster object."""
+def connect(scheduler: Any, gpu: bool = False):
+    """A ``dask.distributed.Client`` for ``"local"``, an address, or an existing cluster object.
+
+    ``"local"`` starts one single-threaded worker per core, or, for CuPy
+    cells (``gpu``), one worker per GPU: dask-cuda's ``LocalCUDACluster``
+    pins each worker to its own device; without dask-cuda a single worker
+    uses the current device (many workers on one GPU would each size their
+    chunks from the same free memory).
+    """
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError as err:
         raise ValueError("--scheduler needs dask.distributed: pip install 'sparse-icl[dist]'") from err
     check_scheduler(scheduler)
-    if scheduler == "local":
-        return Client(LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1))
-    return Client(scheduler)
+    if scheduler != "local":
+        return Client(scheduler)
+    if gpu:
+        try:
+            from dask_cuda import LocalCUDACluster
+        except ImportError:
+            return Client(LocalCluster(n_workers=1, threads_per_worker=1))
+        return Client(LocalCUDACluster(threads_per_worker=1))
+    return Client(LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1))
 
 
 def check_scheduler(scheduler: Any) -> None:
@@ -77,7 +90,7 @@ def run_on_cluster(work: list[tuple[Any, list[str]]], store: ResultStore, schedu
     from dask.distributed import as_completed
 
     tasks = pack_tasks(work)
-    client = connect(scheduler)
+    client = connect(scheduler, gpu=any(cell.backend == "cupy" for cell, _ in work))
     try:
         futures = [client.submit(run_task, task, chunk, pure=False) for task in tasks]
         for future in tqdm(as_completed(futures), total=len(futures), desc="tasks", unit="task",

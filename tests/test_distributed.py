@@ -93,3 +93,22 @@ def test_sweep_killed_twice_resumes_without_loss_or_duplicates(tmp_path):
     clean = run_sweep(plan_cells(range(4, 41), [4, 6], [1, 2], [0.1, 0.2], trials=20), ["ridge", "ols"],
                       tmp_path / "clean", progress=False)
     pd.testing.assert_frame_equal(results[RISK], clean[RISK], check_dtype=False)
+
+
+def test_a_local_cluster_for_gpu_cells_has_one_worker_without_dask_cuda(monkeypatch):
+    distributed = pytest.importorskip("dask.distributed")
+    from simulations import distributed as distributed_module
+
+    started = {}
+
+    class Recorder:
+        def __init__(self, **kwargs):
+            started.update(kwargs)
+
+    monkeypatch.setattr(distributed, "LocalCluster", Recorder)
+    monkeypatch.setattr(distributed, "Client", lambda cluster: cluster)
+    monkeypatch.setitem(sys.modules, "dask_cuda", None)  # not installed
+    distributed_module.connect("local", gpu=True)
+    assert started == {"n_workers": 1, "threads_per_worker": 1}
+    distributed_module.connect("local")
+    assert started["n_workers"] == (os.cpu_count() or 1)
