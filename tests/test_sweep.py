@@ -41,18 +41,12 @@ def cell(**kwargs):
     return Cell(**(base | kwargs))
 
 
-@pytest.mark.parametrize("tuning", ["oracle", "validation", "theory"])
-def test_rows_do_not_depend_on_chunk_size(tuning):
+@pytest.mark.parametrize("tuning,rng", [("oracle", "host"), ("validation", "host"), ("theory", "host"),
+                                         ("oracle", "device")])
+def test_rows_do_not_depend_on_chunk_size(tuning, rng):
     methods = ["ridge", "gd", "pto", "ols", "oracle"]
-    whole = pd.DataFrame(run_cell(cell(tuning=tuning), methods, chunk=300))
-    chunked = pd.DataFrame(run_cell(cell(tuning=tuning), methods, chunk=37))
-    pd.testing.assert_frame_equal(whole[RISK], chunked[RISK], rtol=1e-12)
-
-
-def test_device_generator_rows_do_not_depend_on_chunk_size():
-    methods = ["ridge", "pto", "oracle"]
-    whole = pd.DataFrame(run_cell(cell(rng="device"), methods, chunk=300))
-    chunked = pd.DataFrame(run_cell(cell(rng="device"), methods, chunk=37))
+    whole = pd.DataFrame(run_cell(cell(tuning=tuning, rng=rng), methods, chunk=300))
+    chunked = pd.DataFrame(run_cell(cell(tuning=tuning, rng=rng), methods, chunk=37))
     pd.testing.assert_frame_equal(whole[RISK], chunked[RISK], rtol=1e-12)
 
 
