@@ -181,7 +181,7 @@ def _draw_counter_based(n: int, d: int, s: int, sigma: float, signal: str, seed:
     support = xp.sort(xp.argsort(draw(philox.uniforms, 1, d), axis=1)[:, :s], axis=1)
     on_support = xp.any(support[:, :, None] == xp.arange(d)[None, None, :], axis=1)
     if signal == "rademacher":
-        values = xp.where(draw(philox.uniforms, 2, d) < 0.5, -1.0, 1.0)
+        values = 2.0 * xp.astype(draw(philox.uniforms, 2, d) >= 0.5, xp.float64) - 1.0
     else:
         values = draw(philox.normals, 2, d)
     scale = 1.0 if signal == "unnormalized" else 1.0 / math.sqrt(s)

@@ -139,3 +139,16 @@ def test_device_draws_do_not_depend_on_the_slab_size(monkeypatch):
 def test_the_two_generators_draw_different_instances():
     host, device = (sample_problems(4, 4, 2, 0.1, 5, seed=0, rng=r) for r in ("host", "device"))
     assert not np.allclose(host.X, device.X)
+
+
+@pytest.mark.parametrize("signal", ["gaussian", "rademacher", "unnormalized"])
+def test_device_draws_use_only_the_array_api_standard(signal):
+    """The counter-based path runs unchanged on array_api_strict, as it must on CuPy."""
+    xs = pytest.importorskip("array_api_strict")
+    from simulations.problems import _draw_counter_based, cell_key
+
+    args = (6, 10, 3, 0.2, signal, 9, cell_key(6, 10, 3, signal), 7, 50)
+    strict, reference = _draw_counter_based(*args, xs), _draw_counter_based(*args, xp_numpy)
+    for a, b in zip(strict, reference):
+        assert isinstance(a, xs.Array)
+        np.testing.assert_array_equal(np.asarray(a), b)
