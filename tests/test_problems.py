@@ -150,5 +150,5 @@ def test_device_draws_use_only_the_array_api_standard(signal):
     args = (6, 10, 3, 0.2, signal, 9, cell_key(6, 10, 3, signal), 7, 50)
     strict, reference = _draw_counter_based(*args, xs), _draw_counter_based(*args, xp_numpy)
     for a, b in zip(strict, reference):
-        assert isinstance(a, xs.Array)
+        assert type(a).__module__.startswith("array_api_strict")
         np.testing.assert_array_equal(np.asarray(a), b)
