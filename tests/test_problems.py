@@ -152,3 +152,12 @@ def test_device_draws_use_only_the_array_api_standard(signal):
     for a, b in zip(strict, reference):
         assert type(a).__module__.startswith("array_api_strict")
         np.testing.assert_array_equal(np.asarray(a), b)
+
+
+@both_rngs
+def test_float32_problems_are_the_float64_problems_rounded(rng):
+    p64 = sample_problems(7, 5, 2, 0.3, 20, seed=1, rng=rng)
+    p32 = sample_problems(7, 5, 2, 0.3, 20, seed=1, rng=rng, dtype="float32")
+    assert p32.X.dtype == p32.y.dtype == p32.w_star.dtype == np.float32
+    for a, b in ((p32.X, p64.X), (p32.y, p64.y), (p32.w_star, p64.w_star)):
+        np.testing.assert_array_equal(a, b.astype(np.float32))
