@@ -13,9 +13,9 @@ Prints, in one run:
    peak when it is a known GPU (H100: 67 TFLOP/s FP64 tensor, 3.35 TB/s HBM3).
    The first two stages draw the problems, with the host generator (NumPy,
    then a copy to the device) and with the counter-based Philox generator on
-   the backend: "FLOP" are integer and Box-Muller operations (~30 per 32-bit
-   Philox word) and bytes are the problems written (plus the Philox words),
-   a lower bound on the traffic;
+   the backend: its "FLOP" are ~150 integer and floating-point operations
+   per number (a Philox evaluation and Box-Muller) and its bytes are the
+   problems returned;
 3. fitted exponents of time against trials, n and d (log-log least squares)
    for each method;
 4. a whole sweep cell end to end (``simulations.sweep.run_cell``: drawing the
@@ -79,11 +79,11 @@ def stages(n: int, d: int, trials: int, backend: str, dtype: str, device: str) -
     G = gram()
     spectrum = Spectrum.of(X, y)
     filt = spectrum.ridge_filter(np.logspace(-6, 2, 40))
-    words = 4 * trials * (n * d + n + 2 * d)  # Philox output words behind X, z, the support and the values
-    drawn = item * trials * (n * d + n + d)
+    numbers = trials * (n * d + n + 2 * d)  # X, z, the support's uniforms and the values
+    drawn = item * trials * (n * d + n + d)  # bytes of the problems returned
     rows = [
         ("draw, host RNG", lambda: problems(n, d, trials, backend, dtype, "host"), 0, drawn),
-        ("draw, Philox RNG", lambda: problems(n, d, trials, backend, dtype, "device"), 30 * words, drawn + 4 * words),
+        ("draw, Philox RNG", lambda: problems(n, d, trials, backend, dtype, "device"), 150 * numbers, drawn),
         ("Gram X^T X", gram, 2 * trials * n * d * k, item * trials * (n * d + k * k)),
         ("eigh of the Gram", lambda: xp.linalg.eigh(G), 9 * trials * k**3, item * trials * 2 * k * k),
         ("apply 40 filters", lambda: spectrum.apply(filt), 2 * 40 * trials * d * k,

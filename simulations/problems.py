@@ -172,10 +172,7 @@ def _draw_counter_based(n: int, d: int, s: int, sigma: float, signal: str, seed:
     stream_key = (int(words[0]), int(words[1]))
 
     def draw(sampler, stream: int, width: int):
-        step = philox.instances_per_slab(width)
-        slabs = [sampler(stream_key, stream, offset + a, min(step, trials - a), width, xp)
-                 for a in range(0, trials, step)]
-        return slabs[0] if len(slabs) == 1 else xp.concat(slabs, axis=0)
+        return sampler(stream_key, stream, offset, trials, width, xp)
 
     X = xp.reshape(draw(philox.normals, 0, n * d), (trials, n, d))
     support = xp.sort(xp.argsort(draw(philox.uniforms, 1, d), axis=1)[:, :s], axis=1)

@@ -161,3 +161,47 @@ def test_float32_problems_are_the_float64_problems_rounded(rng):
     assert p32.X.dtype == p32.y.dtype == p32.w_star.dtype == np.float32
     for a, b in ((p32.X, p64.X), (p32.y, p64.y), (p32.w_star, p64.w_star)):
         np.testing.assert_array_equal(a, b.astype(np.float32))
+
+
+@pytest.fixture(scope="module")
+def philox_in_c(tmp_path_factory):
+    """The CUDA kernel's C source compiled for the host, filling ``count x width`` entries like the kernel."""
+    import ctypes
+    import shutil
+    import subprocess
+
+    compiler = shutil.which("cc") or shutil.which("gcc")
+    if compiler is None:
+        pytest.skip("no C compiler")
+    folder = tmp_path_factory.mktemp("philox")
+    source = folder / "philox.c"
+    source.write_text("#include <math.h>\n#define PHILOX_FN static\n" + philox.C_SOURCE + """
+void fill(double *out, unsigned long long first, unsigned long long count, unsigned long long width,
+          unsigned int stream, unsigned int k0, unsigned int k1, int normal) {
+    for (unsigned long long i = 0; i < count * width; ++i)
+        out[i] = philox_value(first + i / width, i % width, stream, k0, k1, normal);
+}
+""")
+    library = folder / "philox.so"
+    subprocess.run([compiler, "-O2", "-shared", "-fPIC", "-o", str(library), str(source), "-lm"], check=True)
+    fill = ctypes.CDLL(str(library)).fill
+    fill.argtypes = [np.ctypeslib.ndpointer(np.float64, flags="C_CONTIGUOUS"), ctypes.c_ulonglong,
+                     ctypes.c_ulonglong, ctypes.c_ulonglong, ctypes.c_uint, ctypes.c_uint, ctypes.c_uint,
+                     ctypes.c_int]
+
+    def draw(key, stream, first, count, width, normal):
+        out = np.empty((count, width))
+        fill(out, first, count, width, stream, key[0], key[1], int(normal))
+        return out
+
+    return draw
+
+
+@pytest.mark.parametrize("first", [0, 2**32 - 3])  # the second crosses into the counter's high word
+@pytest.mark.parametrize("width", [1, 7, 64])
+def test_the_cuda_kernel_source_computes_the_array_api_generator(philox_in_c, first, width):
+    key = (0xA4093822, 0x299F31D0)
+    u = philox_in_c(key, 3, first, 6, width, normal=False)
+    np.testing.assert_array_equal(u, philox.uniforms(key, 3, first, 6, width, xp_numpy))
+    z = philox_in_c(key, 3, first, 6, width, normal=True)
+    np.testing.assert_allclose(z, philox.normals(key, 3, first, 6, width, xp_numpy), rtol=1e-14, atol=1e-14)
