@@ -52,6 +52,20 @@ def test_philox_words_are_bitwise_equal_on_both_backends():
         np.testing.assert_array_equal(cupy.asnumpy(b), a)
 
 
+@pytest.mark.parametrize("first", [0, 2**32 - 3])
+def test_the_fused_kernel_draws_what_the_array_api_generator_draws(first):
+    import array_api_compat.cupy as xp_cupy
+    import array_api_compat.numpy as xp_numpy
+
+    key = (12345, 678)
+    for width in (1, 7, 2048):
+        u = philox.uniforms(key, 2, first, 300, width, xp_cupy)
+        np.testing.assert_array_equal(cupy.asnumpy(u), philox.uniforms(key, 2, first, 300, width, xp_numpy))
+        z = philox.normals(key, 2, first, 300, width, xp_cupy)
+        np.testing.assert_allclose(cupy.asnumpy(z), philox.normals(key, 2, first, 300, width, xp_numpy),
+                                   rtol=1e-13, atol=1e-13)
+
+
 @pytest.mark.parametrize("signal", ["gaussian", "rademacher"])
 def test_device_draws_equal_the_same_draws_made_with_numpy(signal):
     host = sample_problems(20, 30, 4, 0.5, 300, seed=2, signal=signal, offset=77, rng="device")
