@@ -91,16 +91,23 @@ def test_device_rng_cells_do_not_depend_on_the_chunk_size():
     pd.testing.assert_frame_equal(whole[RISK], chunked[RISK], rtol=1e-9)
 
 
-def test_a_real_out_of_memory_error_halves_the_chunk():
+def test_a_real_out_of_memory_error_halves_the_chunk(monkeypatch):
+    from simulations import sweep as sweep_module
+
     expected = pd.DataFrame(run_cell(cell(n=256, d=128, trials=64), ["ridge", "pto"], chunk=8))
+    sizes = []
+    real_sample = sweep_module.sample_problems
+    monkeypatch.setattr(sweep_module, "sample_problems",
+                        lambda *args, **kwargs: (sizes.append(args[4]), real_sample(*args, **kwargs))[1])
     pool = cupy.get_default_memory_pool()
     pool.free_all_blocks()
     limit = pool.get_limit()
-    pool.set_limit(size=64 * 2**20)  # a 64-instance chunk of (256, 128) problems cannot fit
+    pool.set_limit(size=24 * 2**20)  # X alone of a 64-instance chunk of (256, 128) problems is 16 MB
     try:
         rows = pd.DataFrame(run_cell(cell(n=256, d=128, trials=64), ["ridge", "pto"], chunk=64))
     finally:
         pool.set_limit(size=limit)
+    assert sizes[0] == 64 and min(sizes) < 64  # CuPy's OutOfMemoryError was caught and the chunk halved
     pd.testing.assert_frame_equal(rows[RISK], expected[RISK], rtol=1e-9)
 
 
