@@ -1,0 +1,35 @@
+"""The benchmark scripts run (small sizes) and the GPU suite rejects bad input; they must not rot between GPU sessions."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args):
+    return subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("script,args,expected", [
+    ("bench_solvers.py", ["--n", "16", "--d", "8", "--trials", "20", "--loop-trials", "2"], "ridge path (40 lambdas)"),
+    ("lasso.py", ["--instances", "30", "--sklearn-instances", "3", "--tols", "1e-4"], "| 0.0001 | numpy | 30 |"),
+])
+def test_benchmark_scripts_run(script, args, expected):
+    result = run(sys.executable, f"benchmarks/{script}", *args)
+    assert result.returncode == 0, result.stderr
+    assert expected in result.stdout
+
+
+def test_gpu_suite_rejects_an_unknown_stage():
+    result = run("bash", "benchmarks/gpu_suite.sh", "everything")
+    assert result.returncode == 2 and "usage" in result.stderr
+
+
+@pytest.mark.slow
+def test_bench_scale_quick_runs():
+    result = run(sys.executable, "benchmarks/bench_scale.py", "--quick")
+    assert result.returncode == 0, result.stderr
+    assert "full panel" in result.stdout and "draw, Philox RNG" in result.stdout
