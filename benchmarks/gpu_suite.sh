@@ -8,7 +8,8 @@
 #   bench  benchmarks/bench_scale.py --backend cupy (float64 and float32), benchmarks/lasso.py,
 #          benchmarks/bench_solvers.py: the numbers of docs/performance.md's GPU section
 #   train  one 8-minute chunk of the GPU transformer run (configs/gpu_default.json), then
-#          `analyze` of whatever checkpoint exists; rerun to resume
+#          `analyze` of whatever checkpoint exists; rerun to resume (the run directory is also
+#          saved as gpu_h8.tgz next to the logs, for machines that do not keep runs/)
 #
 # Uses `python3` (override with PYTHON=...) with CuPy, NumPy, SciPy, scikit-learn, pandas, tqdm,
 # matplotlib, pytest and (train) torch. The package need not be installed: the repository root
@@ -56,4 +57,5 @@ if [[ $STAGE == train || $STAGE == all ]]; then
     step train "$PY" -m simulations train --config simulations/transformer/configs/gpu_default.json \
         --out "$RUN" --max-minutes 8 --quiet $RESUME
     step analyze "$PY" -m simulations analyze "$RUN" --n-probe 16
+    tar czf "$LOGS/gpu_h8.tgz" -C runs gpu_h8  # to resume elsewhere: untar into runs/ and rerun this stage
 fi
