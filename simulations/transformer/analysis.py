@@ -358,6 +358,13 @@ def agreement(model: ICLTransformer, task: Task, n: int, trials: int = 1000, que
 
 
 # ----------------------------------------------------------------------------- figures and driver
+def _save(fig: Any, path: Path) -> None:
+    """Write a figure (tight layout, 90 dpi) and free it."""
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    _pyplot().close(fig)
+
+
 def _pyplot():
     """matplotlib.pyplot on the file-only Agg backend (imported on first use: plotting is optional)."""
     import matplotlib
@@ -381,9 +388,7 @@ def _plot_risk(path: Path, res: dict[str, Any], title: str) -> None:
     ax.axhline(res["zero"], color="grey", lw=0.8, ls=":", label="zero predictor")
     ax.set(xlabel="context length n", ylabel="excess risk", yscale="log", title=title)
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def _plot_importance(path: Path, res: dict[str, Any], title: str) -> None:
@@ -398,9 +403,7 @@ def _plot_importance(path: Path, res: dict[str, Any], title: str) -> None:
     ax.set(xlabel="head", ylabel="layer", title=title, xticks=range(grid.shape[1]), yticks=range(grid.shape[0]),
            yticklabels=[str(i + 1) for i in range(grid.shape[0])])
     fig.colorbar(im, ax=ax, label="normalised risk increase")
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def _plot_pruning(path: Path, res: dict[str, Any], title: str) -> None:
@@ -412,9 +415,7 @@ def _plot_pruning(path: Path, res: dict[str, Any], title: str) -> None:
                     capsize=2, label=name)
     ax.set(xlabel="context length n", ylabel="excess risk", yscale="log", title=title)
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def _plot_probing(path: Path, res: dict[str, Any], title: str) -> None:
@@ -430,9 +431,7 @@ def _plot_probing(path: Path, res: dict[str, Any], title: str) -> None:
     b.plot(layers[1:], [r["pto_risk"] for r in res["layers"][1:]], "--s", label="PtO, layer-1 steps")
     b.set(xlabel="layer", ylabel="excess risk", yscale="log", title=f"n = {res['n']}")
     b.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def run_all(model: ICLTransformer, task: Task, out: str | os.PathLike, ns: list[int], n_probe: int,
