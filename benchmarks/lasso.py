@@ -2,9 +2,9 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/lasso.py [--instances 2000] [--sklearn-instances 100]
+    .venv/bin/python benchmarks/lasso.py [--n 64] [--d 32] [--instances 2000] [--sklearn-instances 100]
 
-Problems: n = 64, d = 32, s = 4, sigma = 0.1 (simulations.sample_problems),
+Problems: n = 64, d = 32 (defaults), s = 4, sigma = 0.1 (simulations.sample_problems),
 30 alphas geometric from alpha_max (the largest over the instances, so the
 grid starts at the all-zero solution for every one) down to 1e-3 alpha_max,
 shared by both solvers, each timing the best of three runs. Tolerances are matched: our stopping rule
@@ -26,7 +26,7 @@ import solvers
 from simulations.problems import sample_problems
 from timing import best_of
 
-N, D, S, SIGMA, N_ALPHAS = 64, 32, 4, 0.1, 30
+S, SIGMA, N_ALPHAS = 4, 0.1, 30
 
 
 def objectives(X, y, W, alphas):
@@ -59,12 +59,15 @@ def time_sklearn(X, y, alphas, tol):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=64, help="samples per instance")
+    parser.add_argument("--d", type=int, default=32, help="dimension")
     parser.add_argument("--instances", type=int, default=2000)
     parser.add_argument("--sklearn-instances", type=int, default=100)
     parser.add_argument("--gpu-instances", type=int, default=20000)
     parser.add_argument("--tols", type=float, nargs="+", default=[1e-8, 1e-4])
     args = parser.parse_args()
 
+    N, D = args.n, args.d
     p = sample_problems(N, D, S, SIGMA, args.instances, seed=0)
     X, y = p.X, p.y
     top = float(np.max(solvers.lasso_alpha_max(X, y)))
