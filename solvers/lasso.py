@@ -134,7 +134,7 @@ def lasso(X: Any, y: Any, alpha: Any, *, tol: float = DEFAULT_TOL, max_iter: int
     yy = xp.sum(y * y, axis=1) / n
 
     order = np.argsort(-alphas, kind="stable")
-    result = cd_path(G, c, yy, alphas[order], tol, max_iter)
+    result = cd_path(G, c, yy, alphas[order], tol, max_iter, rank=min(n, X.shape[2]))
     back = np.argsort(order, kind="stable")
     w = xp.take(result.coef, xp.asarray(back), axis=0)
     info = LassoInfo(converged=result.converged[back], gap=result.gap[back], n_iter=result.n_iter[back])
