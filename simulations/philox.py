@@ -27,8 +27,9 @@ counters, each Philox round being a few elementwise array operations. On
 CuPy, :func:`uniforms` and :func:`normals` instead run :data:`C_SOURCE` as one
 fused ``ElementwiseKernel`` (one thread per output number, no temporaries):
 the array version launches ~120 kernels per slab, each reading and writing
-whole ``uint64`` arrays, about 100x the bytes of the numbers it returns. ``C_SOURCE`` is plain C, so the tests compile it on the
-host and check it against the array version.
+whole ``uint64`` arrays, about 100x the bytes of the numbers it returns.
+``C_SOURCE`` is plain C, so the tests compile it on the host and check it
+against the array version.
 """
 
 from __future__ import annotations

@@ -20,8 +20,9 @@ a GPU sweep draws its problems on the GPU. Instance ``i`` of a cell is a pure
 function of ``(seed, cell_key, i)`` -- no blocks needed -- with separate
 streams for ``X``, the support, the nonzero values and ``z``; sigma is again
 left out of the key. Run on NumPy it gives the same problems as on CuPy (to
-rounding of ``log``/``cos``), which is how the GPU path is tested without a
-GPU. The two generators give different (equally distributed) instances.
+rounding of ``log``/``cos``; CuPy runs the generator as one fused kernel whose
+C source the tests check against the NumPy run). The two generators give
+different (equally distributed) instances.
 """
 
 from __future__ import annotations
