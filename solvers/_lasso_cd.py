@@ -220,7 +220,7 @@ def _polish(W: Any, q: Any, gap: Any, Gb: Any, cT: Any, yy: Any, alpha: Any, slo
     Lasso solution at most that many nonzeros, so when coordinate descent
     carries more active coordinates (n < d, small alpha) ``A`` is cut to the
     ``rank`` largest ``|w_j|``: otherwise ``G_AA`` is singular and the step
-    useless (this cut halves the time of n < d paths). An exactly singular
+    useless (the cut makes n < d paths 1.4-1.7x faster). An exactly singular
     ``G_AA`` (duplicated columns), which NumPy refuses to solve, skips this
     step for the batch. Kept only where the signs on
     ``A`` are unchanged (the candidate is then the exact minimiser when the
