@@ -10,11 +10,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from . import add_command
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "analyze", help="analyse a trained transformer (risk vs n, heads, pruning, probes, agreement)",
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = add_command(subparsers, "analyze",
+                         "analyse a trained transformer (risk vs n, heads, pruning, probes, agreement)", __doc__, run)
     parser.add_argument("checkpoint", type=Path, help="checkpoint.pt or a run directory")
     parser.add_argument("--out", type=Path, default=None, help="output directory")
     parser.add_argument("--single", type=Path, default=None,
@@ -28,7 +29,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--trials", type=int, default=1000, help="prompts per evaluation (default 1000)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (CPU)")
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

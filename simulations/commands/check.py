@@ -13,16 +13,16 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from . import add_command
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "check", help="check a results.csv against the theory (verdicts, slopes, phase diagram)",
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = add_command(
+        subparsers, "check", "check a results.csv against the theory (verdicts, slopes, phase diagram)", __doc__, run)
     parser.add_argument("results", type=Path, help="results.csv written by sparse-icl sweep")
     parser.add_argument("--out", type=Path, default=None, help="output directory (default: next to RESULTS)")
     parser.add_argument("--quiet", action="store_true", help="print only the verdict counts")
     parser.add_argument("--cells", action="store_true", help="also print the verdict of every cell (check.csv)")
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from . import add_command
+
 
 def _range(text: str) -> tuple[float, float, int]:
     parts = text.split(",")
@@ -29,9 +31,8 @@ def _range(text: str) -> tuple[float, float, int]:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "curves", help="deterministic-equivalent ridge / GD risk curves vs gamma = d/n",
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = add_command(
+        subparsers, "curves", "deterministic-equivalent ridge / GD risk curves vs gamma = d/n", __doc__, run)
     parser.add_argument("--gamma-range", type=_range, default=(0.05, 8.0, 120),
                         help="LOW,HIGH,POINTS of the geometric gamma grid (default 0.05,8,120)")
     parser.add_argument("--sigma", type=float, default=0.1, help="noise standard deviation (default 0.1)")
@@ -39,7 +40,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--steps", default="1,4,16,64", help="GD step counts, comma separated")
     parser.add_argument("--results", type=Path, default=None, help="results.csv to overlay")
     parser.add_argument("--out", type=Path, default=Path("runs/curves"), help="output directory")
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

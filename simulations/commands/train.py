@@ -13,13 +13,13 @@ import json
 from dataclasses import fields
 from pathlib import Path
 
+from . import add_command
+
 _FLAG_TYPES = {"heads": lambda text: [int(h) for h in text.split(",")]}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "train", help="train a transformer on sparse-regression prompts",
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = add_command(subparsers, "train", "train a transformer on sparse-regression prompts", __doc__, run)
     parser.add_argument("--config", type=Path, help="JSON file with TrainConfig fields")
     parser.add_argument("--out", type=Path, required=True, help="run directory (checkpoint, metrics, config)")
     parser.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
@@ -36,7 +36,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        ("log-every", int), ("checkpoint-every", int)):
         group.add_argument(f"--{name}", type=kind)
     group.add_argument("--mlp", action=argparse.BooleanOptionalAction, default=None)
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
