@@ -30,12 +30,14 @@ untimed warm-up call that compiles CuPy's kernels.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 
 import numpy as np
 
 import solvers
 from simulations import sample_problems
 from simulations.methods import METHODS, Setting
+from simulations.problems import rng_for_backend
 from simulations.sweep import Cell, run_cell
 from solvers._backend import namespace
 from solvers.spectral import Spectrum
@@ -45,13 +47,9 @@ PANEL = ("ridge", "gd", "pto", "lasso")
 PEAKS = {"H100": (67e12, 3.35e12), "H200": (67e12, 4.8e12)}  # FP64 tensor FLOP/s, HBM bytes/s
 
 
-def rng_for(backend: str) -> str:
-    return "device" if backend == "cupy" else "host"
-
-
 def problems(n: int, d: int, trials: int, backend: str, dtype: str, rng: str | None = None):
     return sample_problems(n, d, max(1, d // 8), 0.1, trials, seed=0, backend=backend, dtype=dtype,
-                           rng=rng or rng_for(backend))
+                           rng=rng or rng_for_backend(backend))
 
 
 def method_time(name: str, p, repeats: int = 3) -> float:
@@ -120,8 +118,8 @@ def exponents(backend: str, dtype: str, quick: bool) -> None:
 
 
 def sweep_cell(n: int, d: int, trials: int, backend: str, dtype: str) -> None:
-    cell = Cell(n, d, max(1, d // 8), 0.1, "gaussian", trials, 0, "oracle", backend, dtype, rng_for(backend))
-    run_cell(Cell(n, d, cell.s, 0.1, "gaussian", 16, 0, "oracle", backend, dtype, cell.rng), list(PANEL))
+    cell = Cell(n, d, max(1, d // 8), 0.1, "gaussian", trials, 0, "oracle", backend, dtype, rng_for_backend(backend))
+    run_cell(dataclasses.replace(cell, trials=16), list(PANEL))  # warm-up
     t = best_of(lambda: run_cell(cell, list(PANEL)), repeats=1)
     print(f"sweep cell end to end (draw + {', '.join(PANEL)} + oracle tuning), n={n} d={d} trials={trials}: "
           f"{t:.2f} s, {trials / t:.0f} instances/s")

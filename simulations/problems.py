@@ -70,6 +70,11 @@ class Problems:
         return int(self.X.shape[0])
 
 
+def rng_for_backend(backend: str) -> str:
+    """The generator ``rng="auto"`` means: draw where the solvers run (``"device"`` on CuPy, else ``"host"``)."""
+    return "device" if backend == "cupy" else "host"
+
+
 def signal_norm2(signal: str, s: int) -> float:
     """``E ||w*||^2`` under a signal law: 1 (gaussian, rademacher) or s (unnormalized)."""
     _check_signal(signal)

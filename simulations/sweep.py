@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 
 from solvers import free_memory, release_memory
 from .methods import METHODS, Setting, get_methods
-from .problems import DTYPES, RNGS, SIGNALS, sample_problems
+from .problems import DTYPES, RNGS, SIGNALS, rng_for_backend, sample_problems
 from .store import ResultStore, row_key
 from .tuning import TUNINGS, Tuner, validation_size
 
@@ -78,7 +78,7 @@ def plan_cells(ns: Iterable[int], ds: Iterable[int], ss: Iterable[int], sigmas: 
     if dtype not in DTYPES:
         raise ValueError(f"dtype must be one of {DTYPES}, got {dtype!r}")
     if rng == "auto":
-        rng = "device" if backend == "cupy" else "host"
+        rng = rng_for_backend(backend)
     if rng not in RNGS:
         raise ValueError(f"rng must be 'auto' or one of {RNGS}, got {rng!r}")
     if "validation" in tunings:
