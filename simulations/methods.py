@@ -17,6 +17,9 @@ pto      steps        step ``1/l_max`` of the preprocessed covariance, T log-spa
                       1 .. 1e8 (50, PtO needs many steps when ``r`` has a wide range);
                       theory: the GD rule (a heuristic: no tuning rule of the paper is
                       available to us)
+bayes    --           the exact posterior mean (``solvers.bayes_posterior_mean``): knows s,
+                      sigma and the signal law, so no tuning; the Bayes-optimal floor. Left
+                      out of cells with sigma = 0 or more than 40 000 hypotheses
 lasso    alpha        30 values log-spaced in ``[1e-3, 1] * sqrt(r2 + sigma^2)`` (the scale of
                       ``alpha_max = ||X^T y / n||_inf``); theory ``sigma sqrt(2 log d / n)``
                       (``solvers.lasso_theory_alpha``, c = 1); duality-gap tolerance 1e-8,
@@ -40,6 +43,9 @@ from solvers._backend import namespace
 from .problems import signal_norm2
 
 NO_PARAMETER = np.array([np.nan])
+#: The sweep's cap on the posterior's enumeration (C(d, s), times 2^s for rademacher): about 5 s per 2000
+#: instances at the cap on one core.
+BAYES_MAX_HYPOTHESES = 40_000
 
 
 @dataclass(frozen=True)
@@ -53,7 +59,7 @@ class Setting:
     signal: str
 
 
-Fit = Callable[[Any, Any, np.ndarray, Any], tuple[Any, Any]]
+Fit = Callable[[Any, Any, np.ndarray, Setting, Any], tuple[Any, Any]]
 
 
 @dataclass(frozen=True)
@@ -69,9 +75,12 @@ class Method:
         Values searched by ``oracle`` and ``validation`` tuning.
     theory : callable (Setting) -> float, or None
         The prescribed value of ``theory`` tuning.
-    fit : callable (X, y, grid, support) -> (W, converged)
+    fit : callable (X, y, grid, setting, support) -> (W, converged)
         ``W`` (G, trials, d) estimates, on the backend of ``X``; ``converged``
         (G, trials) host bool ndarray, or None.
+    applies : callable (Setting) -> bool
+        Whether the method can run on a setting (the sweep leaves it out of
+        the cells where it cannot); default: everywhere.
     """
 
     name: str
@@ -79,6 +88,7 @@ class Method:
     grid: Callable[[Setting], np.ndarray]
     theory: Callable[[Setting], float] | None
     fit: Fit
+    applies: Callable[[Setting], bool] = lambda setting: True
 
     def grid_for(self, setting: Setting, tuning: str) -> np.ndarray:
         """The values to evaluate under a tuning mode (one value for ``theory``)."""
@@ -124,32 +134,42 @@ def lasso_theory(setting: Setting) -> float:
     return solvers.lasso_theory_alpha(setting.n, setting.d, setting.sigma)
 
 
-def _ols(X, y, grid, support):
+def _ols(X, y, grid, setting, support):
     return solvers.ols(X, y)[None, ...], None
 
 
-def _oracle(X, y, grid, support):
+def _oracle(X, y, grid, setting, support):
     return solvers.oracle_support(X, y, support)[None, ...], None
 
 
-def _ridge(X, y, grid, support):
+def _ridge(X, y, grid, setting, support):
     return solvers.ridge(X, y, grid), None
 
 
-def _gd(X, y, grid, support):
+def _gd(X, y, grid, setting, support):
     return solvers.gd(X, y, "auto", grid.astype(np.int64)), None
 
 
-def _pto(X, y, grid, support):
+def _pto(X, y, grid, setting, support):
     return solvers.pto(X, y, "auto", grid.astype(np.int64)), None
 
 
-def _lasso(X, y, grid, support):
+def _lasso(X, y, grid, setting, support):
     with warnings.catch_warnings():  # non-convergence is counted in the `unconverged` column
         warnings.simplefilter("ignore", solvers.LassoConvergenceWarning)
         tol = 1e-8 if X.dtype == namespace(X).float64 else 1e-5  # float32 cannot certify smaller gaps
         W, info = solvers.lasso(X, y, grid, tol=tol, max_iter=300, finish_max_iter=10_000, return_info=True)
     return W, info.converged
+
+
+def _bayes(X, y, grid, setting, support):
+    return solvers.bayes_posterior_mean(X, y, setting.s, setting.sigma, setting.signal)[None, ...], None
+
+
+def bayes_applies(setting: Setting) -> bool:
+    """The posterior mean is computable: sigma > 0 and at most ``BAYES_MAX_HYPOTHESES`` hypotheses."""
+    return setting.sigma > 0 and solvers.bayes_hypotheses(setting.d, setting.s, setting.signal) <= BAYES_MAX_HYPOTHESES
+
 
 METHODS: dict[str, Method] = {
     m.name: m
@@ -160,6 +180,7 @@ METHODS: dict[str, Method] = {
         Method("gd", "steps", _step_grid(1e5, 40), early_stopping_theory_steps, _gd),
         Method("pto", "steps", _step_grid(1e8, 50), early_stopping_theory_steps, _pto),
         Method("lasso", "alpha", lasso_grid, lasso_theory, _lasso),
+        Method("bayes", "", lambda s: NO_PARAMETER, None, _bayes, bayes_applies),
     )
 }
 

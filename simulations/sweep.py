@@ -153,11 +153,16 @@ def check_chunk(chunk: Any) -> int:
 
 
 def pending(cells: list[Cell], methods: list[str], store: ResultStore) -> list[tuple[Cell, list[str]]]:
-    """The cells with at least one method not yet in ``store``, with those methods."""
+    """The cells with at least one method not yet in ``store``, with those methods.
+
+    A method whose ``applies`` rejects a cell's setting (the Bayes posterior
+    above its enumeration cap) is left out of that cell.
+    """
     done = store.done_keys()
     work = []
     for cell in cells:
-        missing = [m for m in methods if row_key(cell.row(m)) not in done]
+        missing = [m for m in methods
+                   if METHODS[m].applies(cell.setting) and row_key(cell.row(m)) not in done]
         if missing:
             work.append((cell, missing))
     return work

@@ -63,7 +63,7 @@ class Tuner:
     def evaluate(self, problems: Problems) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Fit the method on a chunk of instances: host arrays (risks, converged, choices)."""
         X, y = problems.X, problems.y
-        W, converged = self.method.fit(X, y, self.grid, problems.support)
+        W, converged = self.method.fit(X, y, self.grid, self.setting, problems.support)
         risks = instance_risk(W, problems.w_star)
         converged = np.ones(W.shape[:2], bool) if converged is None else to_numpy(converged)
         del W
@@ -81,7 +81,7 @@ class Tuner:
     def _validate(self, X: Any, y: Any, support: Any) -> np.ndarray:
         xp = namespace(X, y)
         m = X.shape[1] - validation_size(X.shape[1])
-        W, _ = self.method.fit(X[:, :m, :], y[:, :m], self.grid, support)
+        W, _ = self.method.fit(X[:, :m, :], y[:, :m], self.grid, self.setting, support)
         residual = (X[None, :, m:, :] @ W[..., None])[..., 0] - y[None, :, m:]
         with np.errstate(over="ignore", invalid="ignore"):
             error = to_numpy(xp.mean(residual**2, axis=-1))

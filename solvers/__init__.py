@@ -9,6 +9,7 @@ whole path with a leading path axis.
 from ._backend import cupy_available, free_memory, release_memory, resolve_backend, to_backend, to_numpy
 from .gradient_descent import gd, gd_iterative
 from .lasso import LassoConvergenceWarning, LassoInfo, lasso, lasso_alpha_max, lasso_theory_alpha
+from .bayes import bayes_hypotheses, bayes_posterior_mean
 from .least_squares import ols, oracle_support
 from .pto import preprocess, pto, pto_iterative
 from .ridge import ridge
@@ -18,6 +19,8 @@ __all__ = [
     "LassoConvergenceWarning",
     "LassoInfo",
     "Spectrum",
+    "bayes_hypotheses",
+    "bayes_posterior_mean",
     "cupy_available",
     "free_memory",
     "gd",

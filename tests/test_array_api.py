@@ -49,9 +49,10 @@ def assert_strict_matches(out, ref, dtype):
 def test_every_method_gives_the_numpy_estimates(name, n, d, dtype):
     p = sample_problems(n, d, 3, 0.3, 3, seed=1, dtype=dtype)
     method = METHODS[name]
-    grid = method.grid(Setting(n, d, 3, 0.3, "gaussian"))
-    W_ref, converged_ref = method.fit(p.X, p.y, grid, p.support)
-    W, converged = method.fit(xs.asarray(p.X), xs.asarray(p.y), grid, xs.asarray(p.support))
+    setting = Setting(n, d, 3, 0.3, "gaussian")
+    grid = method.grid(setting)
+    W_ref, converged_ref = method.fit(p.X, p.y, grid, setting, p.support)
+    W, converged = method.fit(xs.asarray(p.X), xs.asarray(p.y), grid, setting, xs.asarray(p.support))
     assert_strict_matches(W, W_ref, dtype)
     if converged_ref is None:
         assert converged is None

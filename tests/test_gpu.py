@@ -32,9 +32,10 @@ def cell(**kwargs):
 def test_every_method_gives_the_numpy_estimates(name, n, d):
     p = sample_problems(n, d, 3, 0.3, 64, seed=1)
     method = METHODS[name]
-    grid = method.grid(Setting(n, d, 3, 0.3, "gaussian"))
-    W_np, _ = method.fit(p.X, p.y, grid, p.support)
-    W_cp, _ = method.fit(cupy.asarray(p.X), cupy.asarray(p.y), grid, cupy.asarray(p.support))
+    setting = Setting(n, d, 3, 0.3, "gaussian")
+    grid = method.grid(setting)
+    W_np, _ = method.fit(p.X, p.y, grid, setting, p.support)
+    W_cp, _ = method.fit(cupy.asarray(p.X), cupy.asarray(p.y), grid, setting, cupy.asarray(p.support))
     assert isinstance(W_cp, cupy.ndarray)
     scale = np.max(np.abs(W_np[np.isfinite(W_np)]))
     atol = 1e-6 if name == "lasso" else 1e-9  # the Lasso stops at a duality gap, not at a fixed point

@@ -218,11 +218,11 @@ def test_out_of_memory_chunks_are_halved_and_results_unchanged(monkeypatch):
     real = methods_module.METHODS["pto"]
     sizes = []
 
-    def fit_with_small_memory(X, y, grid, support):
+    def fit_with_small_memory(X, y, grid, setting, support):
         sizes.append(X.shape[0])
         if X.shape[0] > 40:
             raise MemoryError("simulated out-of-memory")
-        return real.fit(X, y, grid, support)
+        return real.fit(X, y, grid, setting, support)
 
     monkeypatch.setitem(methods_module.METHODS, "pto", methods_module.Method(
         "pto", real.parameter, real.grid, real.theory, fit_with_small_memory))

@@ -50,7 +50,7 @@ from simulations.tuning import Tuner
 
 from .model import ICLTransformer
 
-BASELINES = ("pto", "gd", "ridge", "lasso")
+BASELINES = ("pto", "gd", "ridge", "lasso", "bayes")
 POWERS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0)
 
 

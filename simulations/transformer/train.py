@@ -38,6 +38,7 @@ from .model import ICLTransformer, ModelConfig
 
 CHECKPOINT = "checkpoint.pt"
 METRICS = "metrics.jsonl"
+CHECKPOINT_KEYS = ("model", "optimizer", "step", "rng", "config")
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
@@ -158,6 +159,66 @@ def context_length(config: TrainConfig, step: int, generator: torch.Generator) -
     return int(torch.randint(config.n_min, hi + 1, (1,), generator=generator, device=generator.device).item())
 
 
+class TrainStep:
+    """The state of a run and one optimisation step on fresh prompts.
+
+    Holds the model, the AdamW optimiser and the data generator, seeded from
+    ``config.seed`` (weights from ``torch.manual_seed(seed)``, prompts from a
+    generator seeded ``seed + 1``). Calling it with a context length ``n`` and
+    a learning rate draws one batch, takes one step and returns the batch's
+    loss (MSE against the noisy ``y_q``) and excess risk (against ``<w*, x_q>``).
+    """
+
+    def __init__(self, config: TrainConfig, compile_model: bool = False) -> None:
+        self.config = config
+        self.device, self.dtype = resolve_device(config.device), DTYPES[config.dtype]
+        torch.manual_seed(config.seed)
+        self.model = ICLTransformer(config.model_config()).to(device=self.device, dtype=self.dtype)
+        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=config.lr,
+                                           weight_decay=config.weight_decay)
+        self.generator = torch.Generator(device=self.device)
+        self.generator.manual_seed(config.seed + 1)
+        self.forward = torch.compile(self.model, dynamic=True) if compile_model else self.model
+        self.model.train()
+
+    def __call__(self, n: int, lr: float | None = None) -> tuple[float, float]:
+        batch = sample_batch(self.config, n, self.generator, self.device, self.dtype)
+        if lr is not None:
+            for group in self.optimizer.param_groups:
+                group["lr"] = lr
+        pred = self.forward(batch["X"], batch["y"], batch["x_query"])
+        loss = torch.mean((pred - batch["y_query"]) ** 2)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.config.grad_clip:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
+        self.optimizer.step()
+        excess = torch.mean((pred.detach() - batch["f_query"]) ** 2)
+        return loss.item(), excess.item()
+
+    def save_state(self, path: Path, step: int) -> None:
+        """Checkpoint (model, optimiser, step, both random states, config) written atomically."""
+        state = {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(), "step": step,
+                 "rng": {"data": self.generator.get_state(), "torch": torch.get_rng_state()},
+                 "config": asdict(self.config)}
+        tmp = path.with_suffix(".tmp")
+        torch.save(state, tmp)
+        os.replace(tmp, path)
+
+    def load_state(self, path: Path) -> int:
+        """Restore a checkpoint written by :meth:`save_state`; returns its step."""
+        state = read_checkpoint(path, self.device)
+        _check_resumable(state["config"], self.config)
+        try:
+            self.model.load_state_dict(state["model"])
+            self.optimizer.load_state_dict(state["optimizer"])
+            self.generator.set_state(state["rng"]["data"].to("cpu"))
+            torch.set_rng_state(state["rng"]["torch"])
+        except (KeyError, TypeError, RuntimeError, ValueError, AttributeError) as error:
+            raise ValueError(f"{path}: malformed checkpoint ({type(error).__name__})") from None
+        return state["step"]
+
+
 @dataclass
 class TrainResult:
     model: ICLTransformer
@@ -180,21 +241,10 @@ def train(config: TrainConfig, out: str | os.PathLike, resume: bool = False, max
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    device, dtype = resolve_device(config.device), DTYPES[config.dtype]
-    torch.manual_seed(config.seed)
-    model = ICLTransformer(config.model_config()).to(device=device, dtype=dtype)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    generator = torch.Generator(device=device)
-    generator.manual_seed(config.seed + 1)
+    runner = TrainStep(config)
     step = 0
     if resume:
-        state = torch.load(out / CHECKPOINT, map_location=device, weights_only=False)
-        _check_resumable(state["config"], config)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        generator.set_state(state["rng"]["data"].to("cpu"))
-        torch.set_rng_state(state["rng"]["torch"])
-        step = state["step"]
+        step = runner.load_state(out / CHECKPOINT)
         _truncate_metrics(out / METRICS, step)
     elif (out / METRICS).exists():
         (out / METRICS).unlink()
@@ -203,22 +253,12 @@ def train(config: TrainConfig, out: str | os.PathLike, resume: bool = False, max
     start, first = time.monotonic(), step
     sums, count = {"loss": 0.0, "excess": 0.0}, 0
     bar = tqdm(total=config.steps, initial=step, disable=not progress, desc="train", dynamic_ncols=True)
-    model.train()
     while step < config.steps:
-        n = context_length(config, step, generator)
-        batch = sample_batch(config, n, generator, device, dtype)
-        for group in optimizer.param_groups:
-            group["lr"] = learning_rate(config, step)
-        pred = model(batch["X"], batch["y"], batch["x_query"])
-        loss = torch.mean((pred - batch["y_query"]) ** 2)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if config.grad_clip:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-        optimizer.step()
+        n = context_length(config, step, runner.generator)
+        loss, excess = runner(n, learning_rate(config, step))
         step += 1
-        sums["loss"] += loss.item()
-        sums["excess"] += torch.mean((pred.detach() - batch["f_query"]) ** 2).item()
+        sums["loss"] += loss
+        sums["excess"] += excess
         count += 1
         bar.update(1)
         if step % config.log_every == 0 or step == config.steps:
@@ -231,36 +271,59 @@ def train(config: TrainConfig, out: str | os.PathLike, resume: bool = False, max
         out_of_time = ((max_minutes is not None and time.monotonic() - start > 60 * max_minutes)
                        or (stop_after is not None and step - first >= stop_after))
         if step % config.checkpoint_every == 0 or step == config.steps or out_of_time:
-            save_checkpoint(out / CHECKPOINT, model, optimizer, generator, step, config)
+            runner.save_state(out / CHECKPOINT, step)
         if out_of_time:
             break
     bar.close()
-    return TrainResult(model=model.eval(), step=step, finished=step >= config.steps, out=out)
+    return TrainResult(model=runner.model.eval(), step=step, finished=step >= config.steps, out=out)
 
 
-def save_checkpoint(path: Path, model: ICLTransformer, optimizer: torch.optim.Optimizer,
-                    generator: torch.Generator, step: int, config: TrainConfig) -> None:
-    """Write atomically (temporary file, then rename)."""
-    state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step,
-             "rng": {"data": generator.get_state(), "torch": torch.get_rng_state()},
-             "config": asdict(config)}
-    tmp = path.with_suffix(".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
+def read_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu") -> dict:
+    """The contents of a checkpoint file, read as untrusted input.
+
+    Loaded with ``torch.load(weights_only=True)``, which unpickles only tensors
+    and plain containers (no code runs); anything else, a missing key or a
+    config that ``TrainConfig`` rejects raises ``ValueError`` naming the file.
+    """
+    path = Path(path)
+    try:
+        state = torch.load(path, map_location=device, weights_only=True)
+    except FileNotFoundError:
+        raise ValueError(f"checkpoint not found: {path}") from None
+    except Exception as error:  # pickle.UnpicklingError, RuntimeError, EOFError, ...
+        raise ValueError(f"{path} is not a plain-weights checkpoint ({type(error).__name__}); "
+                         "refusing to load it") from None
+    missing = set(CHECKPOINT_KEYS) - (set(state) if isinstance(state, dict) else set())
+    if missing:
+        raise ValueError(f"{path}: not a training checkpoint (missing {sorted(missing)})")
+    if not isinstance(state["config"], dict) or not isinstance(state["step"], int) or state["step"] < 0:
+        raise ValueError(f"{path}: malformed config or step")
+    try:
+        TrainConfig.from_dict(state["config"])
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{path}: bad config: {error}") from None
+    return state
 
 
 def load_model(path: str | os.PathLike, device: str = "cpu") -> tuple[ICLTransformer, TrainConfig, int]:
-    """Model (eval mode), its training config and step from a checkpoint file or run directory."""
+    """Model (eval mode), its training config and step from a checkpoint file or run directory.
+
+    Examples
+    --------
+    >>> model, config, step = load_model("docs/data/models/h8_seed0")   # doctest: +SKIP
+    >>> predictions = model(X, y, x_query)                               # doctest: +SKIP
+    """
     path = Path(path)
     if path.is_dir():
         path = path / CHECKPOINT
-    if not path.exists():
-        raise ValueError(f"checkpoint not found: {path}")
-    state = torch.load(path, map_location=device, weights_only=False)
+    state = read_checkpoint(path, device)
     config = TrainConfig.from_dict(state["config"])
     model = ICLTransformer(config.model_config()).to(device=device, dtype=DTYPES[config.dtype])
-    model.load_state_dict(state["model"])
-    return model.eval(), config, int(state["step"])
+    try:
+        model.load_state_dict(state["model"])
+    except (RuntimeError, TypeError) as error:
+        raise ValueError(f"{path}: weights do not fit the config: {str(error).splitlines()[0]}") from None
+    return model.eval(), config, state["step"]
 
 
 def _check_resumable(saved: dict, config: TrainConfig) -> None:

@@ -1,0 +1,132 @@
+"""Training throughput of the in-context transformer against the CPU's measured matmul peak.
+
+    python benchmarks/train_throughput.py [--config FILE.json ...] [--threads 1] [--steps 30]
+                                          [--batch 128,512] [--compile] [--processes 2]
+
+Prints, in one run:
+
+1. the machine's float32 matmul rate (GFLOP/s): the best of a few 1024 x 1024
+   ``torch.mm`` calls on ``--threads`` threads; this is the peak every ratio
+   below is taken against;
+2. per training config and batch size: prompts/s of one full training step
+   (sampling, forward, backward, clipping, AdamW), the model's FLOPs per prompt
+   (counted by ``torch.utils.flop_counter.FlopCounterMode`` on one step, so the
+   count includes the backward pass and the attention matmuls), the achieved
+   GFLOP/s and its ratio to the measured peak; the fraction of the step spent
+   drawing the prompts; and, with ``--compile``, the same with
+   ``torch.compile`` (compile time reported);
+3. with ``--processes P``: the summed prompts/s of P training processes run at
+   once, one thread each, and the sum's ratio to P single-thread peaks.
+
+Nothing here trains a model to convergence: each measurement is ``--steps``
+steps after ``--warmup`` untimed ones, at a fixed context length n = n_max.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import time
+from pathlib import Path
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from simulations.transformer.train import TrainConfig, TrainStep, sample_batch
+
+CONFIG_DIR = Path(__file__).resolve().parents[1] / "simulations" / "transformer" / "configs"
+DEFAULT_CONFIGS = ("cpu_h8.json", "cpu_h1.json")
+
+
+def matmul_peak(threads: int, size: int = 1024, repeats: int = 5) -> float:
+    """Best float32 ``torch.mm`` rate in GFLOP/s on ``threads`` threads."""
+    torch.set_num_threads(threads)
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    torch.mm(a, b)
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        torch.mm(a, b)
+        best = min(best, time.perf_counter() - start)
+    return 2 * size**3 / best / 1e9
+
+
+def flops_per_prompt(config: TrainConfig) -> float:
+    """FLOPs of one training step (forward + backward) divided by the batch, at n = n_max."""
+    step = TrainStep(config)
+    counter = FlopCounterMode(display=False)
+    with counter:
+        step(config.n_max)
+    return counter.get_total_flops() / config.batch
+
+
+def prompts_per_second(config: TrainConfig, steps: int, warmup: int, compile_model: bool = False
+                       ) -> tuple[float, float, float]:
+    """(prompts/s, fraction of the time spent sampling, compile seconds) at n = n_max."""
+    step = TrainStep(config, compile_model=compile_model)
+    start = time.perf_counter()
+    for _ in range(warmup):
+        step(config.n_max)
+    compile_seconds = time.perf_counter() - start if compile_model else 0.0
+    start = time.perf_counter()
+    for _ in range(steps):
+        step(config.n_max)
+    total = time.perf_counter() - start
+    generator = torch.Generator().manual_seed(1)
+    start = time.perf_counter()
+    for _ in range(steps):
+        sample_batch(config, config.n_max, generator, torch.device("cpu"), torch.float32)
+    sampling = time.perf_counter() - start
+    return steps * config.batch / total, sampling / total, compile_seconds
+
+
+def _worker(args: tuple[dict, int, int]) -> float:
+    values, steps, warmup = args
+    torch.set_num_threads(1)
+    return prompts_per_second(TrainConfig.from_dict(values), steps, warmup)[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", nargs="+", type=Path,
+                        default=[CONFIG_DIR / name for name in DEFAULT_CONFIGS])
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--batch", type=lambda t: [int(b) for b in t.split(",")], default=None,
+                        help="batch sizes to try (default: each config's own)")
+    parser.add_argument("--compile", action="store_true", help="also time torch.compile")
+    parser.add_argument("--processes", type=int, default=0, help="also run P one-thread processes at once")
+    args = parser.parse_args()
+
+    peak1 = matmul_peak(1)
+    peak = matmul_peak(args.threads)
+    print(f"float32 matmul peak: {peak1:.1f} GFLOP/s on 1 thread, {peak:.1f} GFLOP/s on {args.threads}")
+    torch.set_num_threads(args.threads)
+    header = f"{'config':>14} {'batch':>6} {'prompts/s':>10} {'MFLOP/prompt':>13} {'GFLOP/s':>8} {'of peak':>8} {'sampling':>9}"
+    print(header)
+    for path in args.config:
+        values = json.loads(path.read_text())
+        values["device"] = "cpu"
+        for batch in args.batch or [values["batch"]]:
+            config = TrainConfig.from_dict({**values, "batch": batch})
+            flops = flops_per_prompt(config)
+            rate, sampling, _ = prompts_per_second(config, args.steps, args.warmup)
+            gflops = rate * flops / 1e9
+            print(f"{path.stem:>14} {batch:>6} {rate:>10.0f} {flops / 1e6:>13.2f} {gflops:>8.1f} "
+                  f"{gflops / peak:>8.1%} {sampling:>9.1%}")
+            if args.compile:
+                rate_c, _, seconds = prompts_per_second(config, args.steps, args.warmup, compile_model=True)
+                print(f"{'  compiled':>14} {batch:>6} {rate_c:>10.0f} {'':>13} {rate_c * flops / 1e9:>8.1f} "
+                      f"{rate_c * flops / 1e9 / peak:>8.1%}   compile {seconds:.0f} s")
+        if args.processes:
+            with mp.get_context("spawn").Pool(args.processes) as pool:
+                rates = pool.map(_worker, [(values, args.steps, args.warmup)] * args.processes)
+            total = sum(rates) * flops / 1e9
+            print(f"{path.stem:>14} {args.processes} processes x 1 thread: {sum(rates):.0f} prompts/s in all, "
+                  f"{total:.1f} GFLOP/s = {total / (args.processes * peak1):.1%} of {args.processes} x 1-thread peak")
+
+
+if __name__ == "__main__":
+    main()
