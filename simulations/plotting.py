@@ -13,6 +13,17 @@ import pandas as pd  # noqa: E402
 
 MAX_PANELS = 12
 
+#: One colour, marker and label per method, the same in every figure whatever the methods plotted.
+STYLES: dict[str, dict[str, str]] = {
+    "ols": {"color": "0.55", "marker": "x", "label": "OLS (min-norm)"},
+    "oracle": {"color": "0.2", "marker": "*", "label": "least squares on the true support"},
+    "ridge": {"color": "tab:blue", "marker": "s", "label": "ridge"},
+    "gd": {"color": "tab:cyan", "marker": "v", "label": "GD (early stopped)"},
+    "pto": {"color": "tab:red", "marker": "o", "label": "PtO"},
+    "lasso": {"color": "tab:green", "marker": "D", "label": "Lasso"},
+    "bayes": {"color": "tab:purple", "marker": "^", "label": "Bayes posterior mean (floor)"},
+}
+
 
 def plot_risk_vs_n(results: pd.DataFrame, path: str | Path) -> Path:
     """Excess risk against n, log-log, one line per method with 95% error bars.
@@ -33,7 +44,9 @@ def plot_risk_vs_n(results: pd.DataFrame, path: str | Path) -> Path:
             finite = np.isfinite(line["risk_mean"])
             ok = line[finite]
             err = np.vstack([ok["risk_mean"] - ok["risk_lo"].clip(lower=1e-300), ok["risk_hi"] - ok["risk_mean"]])
-            handle = ax.errorbar(ok["n"], ok["risk_mean"], yerr=err, marker="o", ms=3, capsize=2, label=method)
+            style = STYLES[method]
+            handle = ax.errorbar(ok["n"], ok["risk_mean"], yerr=err, marker=style["marker"], ms=3, capsize=2,
+                                 color=style["color"], label=style["label"])
             if (~finite).any():
                 ax.plot(line.loc[~finite, "n"], np.full((~finite).sum(), ax.get_ylim()[1]), "x",
                         color=handle[0].get_color())

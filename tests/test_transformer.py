@@ -14,6 +14,7 @@ torch = pytest.importorskip("torch")
 import solvers  # noqa: E402
 from simulations.cli import main  # noqa: E402
 from simulations.transformer import analysis as A  # noqa: E402
+from simulations.transformer import verdicts as V  # noqa: E402
 from simulations.transformer.construction import construct_pto  # noqa: E402
 from simulations.transformer.model import ICLTransformer, ModelConfig  # noqa: E402
 from simulations.transformer.train import TrainConfig, load_model, train  # noqa: E402
@@ -150,6 +151,7 @@ def test_tiny_training_learns(tmp_path):
     assert last < 0.6 * first, (first, last)
     model, loaded, step = load_model(tmp_path)
     assert step == 400 and loaded == config
+    assert load_model(tmp_path / "checkpoint_80pct.pt")[2] == 320  # kept for the late-gain check
 
 
 # ----------------------------------------------------------------------------- analyses
@@ -197,6 +199,56 @@ def test_risk_vs_n_and_pruning_on_a_constructed_model():
     assert pruned["kept"]["layer1_all"][0] == [1.0] * 4
     assert sorted(pruned["kept"]["layer1_top"][0]) == [0.0, 0.0, 0.0, 1.0]
     assert pruned["risk"]["layer1_top"][0]["risk"] != pruned["risk"]["full"][0]["risk"]
+
+
+def test_verdicts_on_the_construction_are_reproduced():
+    """The exact PtO construction is the known truth: the pre-stated criteria must call every claim reproduced."""
+    d, steps, eta = 5, 2, 0.5
+    model = construct_pto(d, steps, eta)
+    task = A.Task(d=d, s=2, sigma=0.1, signal="rademacher")
+    run = {"head_importance": A.head_importance(model, task, [40], trials=200, queries=4),
+           "probing": A.probing(model, task, n=40, trials=200, queries=4),
+           "agreement": A.agreement(model, task, n=10, trials=120, queries=4)}
+    importance = run["head_importance"]
+    run["pruning"] = A.pruning(model, task, importance, [10], trials=100, queries=4)
+    assert [layer["pattern"] for layer in importance["layers"]] == ["spread", "one head", "one head"]
+    assert 4 < importance["layers"][0]["effective_heads"] <= d
+    decided = V.decide([run, run], n=10)
+    assert {claim: row["verdict"] for claim, row in decided.items()} == dict.fromkeys(("C1", "C2", "C6", "C7"),
+                                                                                       V.REPRODUCED)
+    assert decided["C7"]["seeds"][0]["closest"] in ("pto", "pto p=2")
+    assert decided["C7"]["seeds"][0]["win_fraction"] == 1.0
+
+
+def test_verdict_rules_say_not_reproduced_and_mixed():
+    share = lambda *patterns: {"layers": [{"pattern": p, "top_share": 0.0} for p in patterns]}  # noqa: E731
+    assert V.c1({"head_importance": share("spread", "spread", "one dominant head")})[0] == V.NOT_REPRODUCED
+    probe = lambda *r2: {"layers": [{"r2_rx": v, "readout_risk": 1.0 / (i + 1)} for i, v in enumerate(r2)]}  # noqa: E731
+    assert V.c2({"probing": probe(0.1, 0.3, 0.3)})[0] == V.NOT_REPRODUCED
+    assert V.c2({"probing": probe(0.1, 0.6, 0.6)})[0] == V.MIXED
+    assert V.c2({"probing": probe(0.7, 0.9, 0.9)})[0] == V.MIXED  # readable, but already in the embedding
+    risk = lambda full, pruned: {"n": [8], "risk": {"full": [{"risk": full}], "layer1_all": [{"risk": pruned}],  # noqa: E731
+                                                    "layer1_top": [{"risk": 1.0}]}}
+    assert V.c6({"pruning": risk(0.1, 0.2)}, 8)[0] == V.MIXED
+    assert V.c6({"pruning": risk(0.1, 0.5)}, 8)[0] == V.NOT_REPRODUCED
+    duel = lambda closest, wins, sem: {"agreement": {"closest": closest, "pto_vs_rest": {  # noqa: E731
+        "best_pto": "pto p=1", "best_other": "ridge", "win_fraction": wins, "win_fraction_sem": sem}}}
+    assert V.c7(duel("pto p=1", 0.9, 0.01))[0] == V.REPRODUCED
+    assert V.c7(duel("pto p=1", 0.52, 0.02))[0] == V.MIXED  # closest on average, wins not significant
+    verdict, details = V.c7(duel("ridge", 0.2, 0.02))
+    assert verdict == V.NOT_REPRODUCED and details["closest"] == "ridge"
+    assert V.c7(duel("ridge", 0.7, 0.02))[0] == V.MIXED
+    assert V.combine([V.REPRODUCED, V.NOT_REPRODUCED]) == V.MIXED
+
+
+def test_convergence_check_against_the_bayes_floor():
+    model = construct_pto(4, 1, 0.3)
+    task = A.Task(d=4, s=1, sigma=0.3)
+    res = A.convergence(model, task, 8, earlier=model, trials=300, queries=4)
+    assert res["late_gain"] == 0.0 and res["late_gain_sem"] == 0.0
+    bayes = res["algorithms"]["bayes"]
+    assert bayes["diff"] > -4 * bayes["diff_sem"]  # nothing beats the posterior mean (MMSE)
+    assert res["bayes_ratio"] == bayes["ratio"] and set(res["algorithms"]) == set(A.BASELINES)
 
 
 # ----------------------------------------------------------------------------- commands

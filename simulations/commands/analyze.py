@@ -2,12 +2,18 @@
 
 Reads a checkpoint written by ``sparse-icl train`` (a ``checkpoint.pt`` file or
 its run directory) and writes one JSON and one PNG per analysis into ``--out``
-(default: ``CHECKPOINT_DIR/analysis``).
+(default: ``CHECKPOINT_DIR/analysis``). When the run directory holds
+``checkpoint_80pct.pt`` the convergence check reports what the last 20% of
+training gained. ``--seeds`` analyses more runs of the same configuration
+(other seeds) into ``OUT/seed_<k>`` and writes ``OUT/verdicts.json``: the
+verdicts on C1, C2, C6 and C7 over all seeds (:mod:`simulations.transformer.verdicts`).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+from dataclasses import asdict
 from pathlib import Path
 
 from . import add_command
@@ -22,6 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="checkpoint of a single-head model trained on the same task (pruning comparison)")
     parser.add_argument("--compare", type=Path, nargs="+", default=None,
                         help="other checkpoints (e.g. the rest of a heads sweep) to show in the risk-vs-n panel")
+    parser.add_argument("--seeds", type=Path, nargs="+", default=None,
+                        help="runs of the same configuration with other seeds: analysed too, verdicts over all")
     parser.add_argument("--ns", type=lambda t: [int(v) for v in t.split(",")], default=None,
                         help="context lengths, comma separated (default: 2, 4, ... up to the training n_max)")
     parser.add_argument("--n-probe", type=int, default=None,
@@ -35,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from simulations.transformer.analysis import Task, run_all
-    from simulations.transformer.train import load_model
+    from simulations.transformer.train import SNAPSHOT, load_model
+    from simulations.transformer.verdicts import decide
 
     if args.trials < 4:
         raise ValueError(f"--trials must be >= 4, got {args.trials}")
@@ -53,15 +62,29 @@ def run(args: argparse.Namespace) -> int:
     if min(ns) < 1:
         raise ValueError(f"--ns must be >= 1, got {ns}")
     n_probe = args.n_probe or config.d
+    ns = sorted(set(ns) | {n_probe})
     if n_probe < 2:
         raise ValueError(f"--n-probe must be >= 2, got {n_probe}")
     out = args.out or (args.checkpoint if args.checkpoint.is_dir() else args.checkpoint.parent) / "analysis"
     task = Task(d=config.d, s=config.s, sigma=config.sigma, signal=config.signal)
     label = f"heads {config.heads}"
-    results = run_all(model, task, out, ns, n_probe, trials=args.trials, single=single, label=label,
-                      seed=args.seed, compare=compare)
+    runs = []
+    for k, path in enumerate([args.checkpoint, *(args.seeds or [])]):
+        model_k, config_k, _ = (model, config, step) if k == 0 else load_model(path)
+        if k and {**asdict(config_k), "seed": 0} != {**asdict(config), "seed": 0}:
+            raise ValueError(f"--seeds {path}: not the configuration of {args.checkpoint} with another seed")
+        snapshot = (path if path.is_dir() else path.parent) / SNAPSHOT
+        earlier = load_model(snapshot)[0] if snapshot.exists() else None
+        runs.append(run_all(model_k, task, out if k == 0 else out / f"seed_{config_k.seed}", ns, n_probe,
+                            trials=args.trials, single=single, label=f"{label}, seed {config_k.seed}",
+                            seed=args.seed, compare=compare if k == 0 else None, earlier=earlier))
+    results = runs[0]
+    if args.seeds:
+        (out / "verdicts.json").write_text(json.dumps(decide(runs, n_probe), indent=1) + "\n")
     agree = results["agreement"]["algorithms"]
-    print(f"wrote {out}: risk at n={ns[-1]}: {results['risk_vs_n']['models']['transformer'][-1]['risk']:.4g}; "
-          + ", ".join(f"{k} msd {v['msd']:.3g} cos {v['cosine']:.3f}" for k, v in agree.items())
-          + f"; best PtO power {results['agreement']['best_power']}")
+    conv = results["convergence"]
+    print(f"wrote {out}: risk at n={n_probe}: {conv['risk']:.4g} (ridge {conv['algorithms']['ridge']['risk']:.4g}, "
+          f"PtO {conv['algorithms']['pto']['risk']:.4g}, Bayes {conv['algorithms']['bayes']['risk']:.4g}); "
+          + ", ".join(f"{k} msd {v['msd']:.3g}" for k, v in agree.items())
+          + f"; closest: {results['agreement']['closest']}")
     return 0

@@ -11,8 +11,12 @@ query points per prompt,
 reported with the standard error over prompts; the baselines' excess risk is
 exact per prompt (``||w_hat - w*||^2``).
 
-* :func:`risk_vs_n` -- the model beside oracle-tuned PtO, GD, ridge and
-  Lasso (the sweep's :class:`~simulations.tuning.Tuner` and grids).
+* :func:`convergence` -- the model's risk at one n against the oracle-tuned
+  algorithms and the Bayes floor, paired on the same prompts, and what the
+  last 20% of training gained.
+* :func:`risk_vs_n` -- the model beside oracle-tuned PtO, GD, ridge, Lasso
+  and the Bayes posterior mean (the sweep's :class:`~simulations.tuning.Tuner`
+  and grids).
 * :func:`head_importance` -- risk increase when one head is masked,
   normalised per layer (increase / sum of the layer's positive increases).
 * :func:`pruning` -- all heads of layer 1 + the most important head of each
@@ -23,9 +27,11 @@ exact per prompt (``||w_hat - w*||^2``).
   readout of the query state beside PtO with ``layer - 1`` steps.
 * :func:`agreement` -- mean squared prediction difference and cosine
   similarity of ``d yhat / d x_q`` against PtO (``L - 1`` steps), GD (``L``
-  steps) and ridge, each with its step size / lambda fitted by least squares
-  on the model's predictions; and the PtO family ``(p, eta, T)`` closest to
-  the model.
+  steps), ridge, Lasso (each with its scalar fitted by least squares on the
+  model's predictions) and the Bayes posterior mean; the PtO family
+  ``(p, eta, T)`` closest to the model; and the closest candidate overall.
+
+Figures are drawn by :mod:`.figures`; verdicts on the claims by :mod:`.verdicts`.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -48,6 +55,7 @@ from simulations.methods import METHODS, Setting
 from simulations.problems import Problems, sample_problems
 from simulations.tuning import Tuner
 
+from .figures import draw_all
 from .model import ICLTransformer
 
 BASELINES = ("pto", "gd", "ridge", "lasso", "bayes")
@@ -175,35 +183,94 @@ def risk_vs_n(model: ICLTransformer, task: Task, ns: list[int], trials: int = 10
     return result
 
 
+def convergence(model: ICLTransformer, task: Task, n: int, earlier: ICLTransformer | None = None,
+                trials: int = 2000, queries: int = 16, seed: int = 5) -> dict[str, Any]:
+    """Is the model converged? Its risk at context length n against the algorithms, paired on the same prompts.
+
+    For each algorithm of :data:`BASELINES` (oracle-tuned on these prompts, the
+    sweep's grids), ``ratio`` = model risk / algorithm risk and ``diff`` = the
+    mean per-prompt difference with its paired standard error ``diff_sem``;
+    ``below`` says the model is below the algorithm by more than 2 SE.
+    ``bayes_ratio`` is the distance to the Bayes-optimal floor. With
+    ``earlier`` (the same run at 80% of its steps), ``late_gain`` is the
+    relative risk reduction of the last 20% of training,
+    ``(risk_earlier - risk) / risk_earlier``, with its paired SE.
+    """
+    data = EvalSet.draw(task, n, trials, queries, seed)
+    p = data.problems
+    setting = Setting(n=n, d=task.d, s=task.s, sigma=task.sigma, signal=task.signal)
+    mine = model_risk(model, data)
+    result: dict[str, Any] = {"n": n, "trials": trials, **_summary(mine), "algorithms": {}}
+    for name in BASELINES:
+        tuner = Tuner(METHODS[name], "oracle", setting)
+        tuner.keep(tuner.evaluate(p))
+        chosen = np.array([tuner.result()["hyperparameter"]])
+        W = METHODS[name].fit(p.X, p.y, chosen, setting, p.support)[0][0]
+        theirs = np.sum((W - p.w_star) ** 2, axis=1)
+        diff = mine - theirs
+        sem = float(diff.std(ddof=1) / np.sqrt(diff.size))
+        result["algorithms"][name] = {"risk": float(theirs.mean()), "ratio": float(mine.mean() / theirs.mean()),
+                                      "diff": float(diff.mean()), "diff_sem": sem,
+                                      "below": bool(diff.mean() < -2 * sem)}
+    result["bayes_ratio"] = result["algorithms"]["bayes"]["ratio"]
+    if earlier is not None:
+        before = model_risk(earlier, data)
+        gain = (before - mine) / before.mean()
+        result["late_gain"] = float(gain.mean())
+        result["late_gain_sem"] = float(gain.std(ddof=1) / np.sqrt(gain.size))
+    return result
+
+
 # ----------------------------------------------------------------------------- heads
+#: A layer is "dominated by one head" when its top head carries at least this share of the layer's
+#: positive risk increases, and "spread" otherwise. Fixed before any converged model was analysed.
+DOMINANCE = 0.5
+
+
 def head_importance(model: ICLTransformer, task: Task, ns: list[int], trials: int = 500, queries: int = 16,
                     seed: int = 1) -> dict[str, Any]:
-    """Risk increase from masking each head alone, averaged over context lengths ``ns``.
+    """Risk increase from masking each head alone, on the same prompts, averaged over context lengths ``ns``.
 
-    ``normalized[l][h] = max(0, inc[l][h]) / sum_h' max(0, inc[l][h'])`` (all
-    zeros when no head of the layer matters).
+    For head h of layer l, ``increase[l][h]`` is the mean over prompts (pooled
+    over ``ns``) of ``risk(masked) - risk(full)``, with its paired standard
+    error ``increase_sem``. Normalised per layer,
+    ``normalized[l][h] = max(0, inc[l][h]) / sum_h' max(0, inc[l][h'])``
+    (all zeros when no head of the layer matters). Per layer, ``top_share`` is
+    the largest normalised value, ``effective_heads = 1 / sum_h normalized^2``
+    (1 for one head, h for equal heads), and ``pattern`` is ``"one dominant
+    head"`` when ``top_share >= DOMINANCE`` (0.5) and ``"spread"`` otherwise;
+    a layer with a single head is ``"one head"``.
     """
     sets = [EvalSet.draw(task, n, trials, queries, seed) for n in ns]
 
-    def risk() -> float:
-        return float(np.mean([model_risk(model, data).mean() for data in sets]))
+    def per_prompt() -> np.ndarray:
+        return np.concatenate([model_risk(model, data) for data in sets])
 
-    base = risk()
+    base = per_prompt()
     heads = [int(m.numel()) for m in model.head_masks]
-    increase = []
+    increase, increase_sem = [], []
     for layer, h in enumerate(heads):
-        row = []
+        row, row_sem = [], []
         for head in range(h):
             keep = [np.ones(k) for k in heads]
             keep[layer][head] = 0.0
             with masked(model, keep):
-                row.append(risk() - base)
+                diff = per_prompt() - base
+            row.append(float(diff.mean()))
+            row_sem.append(float(diff.std(ddof=1) / np.sqrt(diff.size)))
         increase.append(row)
-    normalized = []
+        increase_sem.append(row_sem)
+    normalized, layers = [], []
     for row in increase:
         pos = np.clip(row, 0, None)
-        normalized.append((pos / pos.sum() if pos.sum() > 0 else pos).tolist())
-    return {"n": list(ns), "base_risk": base, "increase": increase, "normalized": normalized}
+        share = pos / pos.sum() if pos.sum() > 0 else pos
+        normalized.append(share.tolist())
+        top = float(share.max())
+        effective = float(1 / np.sum(share**2)) if pos.sum() > 0 else 0.0
+        pattern = "one head" if len(row) == 1 else ("one dominant head" if top >= DOMINANCE else "spread")
+        layers.append({"top_share": top, "effective_heads": effective, "pattern": pattern})
+    return {"n": list(ns), "base_risk": float(base.mean()), "increase": increase, "increase_sem": increase_sem,
+            "normalized": normalized, "layers": layers, "dominance_threshold": DOMINANCE}
 
 
 def pruning_masks(importance: dict[str, Any]) -> dict[str, list[np.ndarray]]:
@@ -294,10 +361,15 @@ def _fit_scalar(loss: Callable[[float], float], grid: np.ndarray) -> tuple[float
     return float(grid[i]), float(values[i])
 
 
-def _msd(w: np.ndarray, data: EvalSet, pred: np.ndarray) -> float:
+def _msd_per_prompt(w: np.ndarray, data: EvalSet, pred: np.ndarray) -> np.ndarray:
+    """Mean over each prompt's queries of ``(<w, x_q> - yhat_q)^2``, shape (trials,); inf where it overflows."""
     with np.errstate(over="ignore", invalid="ignore"):
-        value = float(np.mean((np.einsum("tmd,td->tm", data.Xq, w) - pred) ** 2))
-    return value if np.isfinite(value) else np.inf
+        value = np.mean((np.einsum("tmd,td->tm", data.Xq, w) - pred) ** 2, axis=1)
+    return np.where(np.isfinite(value), value, np.inf)
+
+
+def _msd(w: np.ndarray, data: EvalSet, pred: np.ndarray) -> float:
+    return float(np.mean(_msd_per_prompt(w, data, pred)))
 
 
 def _cosine(w: np.ndarray, grad: np.ndarray) -> float:
@@ -306,20 +378,35 @@ def _cosine(w: np.ndarray, grad: np.ndarray) -> float:
     return float(np.mean(num / np.where(den > 0, den, np.inf)))
 
 
+def _lasso_path_point(p: Problems, alpha: float) -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", solvers.LassoConvergenceWarning)
+        return solvers.lasso(p.X, p.y, alpha, tol=1e-8)
+
+
 def agreement(model: ICLTransformer, task: Task, n: int, trials: int = 1000, queries: int = 8,
               seed: int = 4) -> dict[str, Any]:
-    """How closely the model's predictions follow PtO, GD and ridge (von Oswald et al. metrics).
+    """How closely the model's predictions follow each algorithm (von Oswald et al. metrics).
 
-    Each algorithm's free scalar (step size eta, or ridge lam) is fitted by least
-    squares on the model's predictions over the first half of the prompts; the
-    metrics are reported on the second half: ``msd`` = mean squared prediction
-    difference (with the model's own mean squared prediction ``pred_power`` for
+    Each algorithm's free scalar (step size eta, ridge lam or Lasso alpha) is
+    fitted by least squares on the model's predictions over the first half of
+    the prompts; the metrics are reported on the second half: ``msd`` = mean
+    squared prediction difference (``msd_sem``: its standard error over
+    prompts; the model's own mean squared prediction ``pred_power`` gives the
     scale) and ``cosine`` = mean cosine between ``d yhat/d x_q`` (autograd) and
     the algorithm's ``w_hat`` (its sensitivity). Steps are matched to depth L:
-    PtO ``L - 1`` (layer 1 preprocesses), GD ``L``.
+    PtO ``L - 1`` (layer 1 preprocesses), GD ``L``. ``bayes`` is the exact
+    posterior mean (:func:`solvers.bayes_posterior_mean`), which has no free
+    scalar.
 
     ``pto_family`` fits ``(p, eta, T)`` for every power p of the preconditioner
     ``|r|^p`` and T in 1..2L, and ``best_power`` is the p with the smallest msd.
+    ``closest`` names the candidate with the smallest msd among the algorithms
+    and the PtO family (``"pto p=..."``). ``pto_vs_rest`` pits the best PtO
+    candidate (``pto`` or a power ``p > 0``) against the best other one on
+    the same prompts: ``win_fraction`` is the share of prompts where the PtO
+    candidate is closer, with its binomial standard error (robust to the
+    heavy tails of fixed-step PtO, which make the msd's own SE large).
     """
     L = len(model.head_masks)
     data = EvalSet.draw(task, n, trials, queries, seed)
@@ -327,19 +414,30 @@ def agreement(model: ICLTransformer, task: Task, n: int, trials: int = 1000, que
     pred_fit, pred_test = predict(model, fit), predict(model, test)
     grad_test = input_gradients(model, test)
     etas, lams = np.geomspace(1e-3, 1e2, 51), np.geomspace(1e-6, 1e2, 41)
-    families: dict[str, Callable[[Problems, float], np.ndarray]] = {
-        "pto": lambda p, eta: solvers.pto(p.X, p.y, eta, max(L - 1, 0)),
-        "gd": lambda p, eta: solvers.gd(p.X, p.y, eta, L),
-        "ridge": lambda p, lam: solvers.ridge(p.X, p.y, lam),
+    alphas = np.geomspace(1e-4, 1.0, 25)
+    families: dict[str, tuple[str, np.ndarray, Callable[[Problems, float], np.ndarray]]] = {
+        "pto": ("step_size", etas, lambda p, eta: solvers.pto(p.X, p.y, eta, max(L - 1, 0))),
+        "gd": ("step_size", etas, lambda p, eta: solvers.gd(p.X, p.y, eta, L)),
+        "ridge": ("lam", lams, lambda p, lam: solvers.ridge(p.X, p.y, lam)),
+        "lasso": ("alpha", alphas, _lasso_path_point),
     }
     result: dict[str, Any] = {"n": n, "layers": L, "pred_power": float(np.mean(pred_test ** 2)), "algorithms": {}}
-    for name, family in families.items():
-        grid = lams if name == "ridge" else etas
+
+    terms: dict[str, np.ndarray] = {}  # per-prompt msd of each candidate, for the paired comparison
+
+    def scores(name: str, w: np.ndarray) -> dict[str, float]:
+        terms[name] = _msd_per_prompt(w, test, pred_test)
+        return {"msd": float(terms[name].mean()), "msd_sem": float(terms[name].std(ddof=1) / np.sqrt(w.shape[0])),
+                "cosine": _cosine(w, grad_test)}
+
+    for name, (parameter, grid, family) in families.items():
         value, _ = _fit_scalar(lambda v: _msd(family(fit.problems, v), fit, pred_fit), grid)
-        w = family(test.problems, value)
-        result["algorithms"][name] = {"parameter": "lam" if name == "ridge" else "step_size", "value": value,
+        result["algorithms"][name] = {"parameter": parameter, "value": value,
                                       "steps": {"pto": L - 1, "gd": L}.get(name),
-                                      "msd": _msd(w, test, pred_test), "cosine": _cosine(w, grad_test)}
+                                      **scores(name, family(test.problems, value))}
+    posterior = solvers.bayes_posterior_mean(test.problems.X, test.problems.y, task.s, task.sigma, task.signal)
+    result["algorithms"]["bayes"] = {"parameter": None, "value": None, "steps": None,
+                                   **scores("bayes", posterior)}
     family_fits = []
     for power in POWERS:
         best = None
@@ -350,97 +448,33 @@ def agreement(model: ICLTransformer, task: Task, n: int, trials: int = 1000, que
                 best = (T, eta, err)
         T, eta, _ = best
         w = solvers.pto(test.problems.X, test.problems.y, eta, T, power=power)
-        family_fits.append({"power": power, "steps": T, "step_size": eta, "msd": _msd(w, test, pred_test),
-                            "cosine": _cosine(w, grad_test)})
+        family_fits.append({"power": power, "steps": T, "step_size": eta, **scores(f"pto p={power:g}", w)})
     result["pto_family"] = family_fits
     result["best_power"] = min(family_fits, key=lambda row: row["msd"])["power"]
+    candidates = {**{name: row["msd"] for name, row in result["algorithms"].items()},
+                  **{f"pto p={row['power']:g}": row["msd"] for row in family_fits}}
+    result["closest"] = min(candidates, key=candidates.get)
+    pto_like = [k for k in candidates if k == "pto" or (k.startswith("pto p=") and k != "pto p=0")]
+    best_pto = min(pto_like, key=candidates.get)
+    best_other = min((k for k in candidates if k not in pto_like), key=candidates.get)
+    wins = terms[best_pto] < terms[best_other]
+    result["pto_vs_rest"] = {"best_pto": best_pto, "best_other": best_other,
+                             "win_fraction": float(wins.mean()),
+                             "win_fraction_sem": float(np.sqrt(wins.mean() * (1 - wins.mean()) / wins.size))}
     return result
 
 
-# ----------------------------------------------------------------------------- figures and driver
-def _save(fig: Any, path: Path) -> None:
-    """Write a figure (tight layout, 90 dpi) and free it."""
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    _pyplot().close(fig)
-
-
-def _pyplot():
-    """matplotlib.pyplot on the file-only Agg backend (imported on first use: plotting is optional)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _plot_risk(path: Path, res: dict[str, Any], title: str) -> None:
-    plt = _pyplot()
-
-    fig, ax = plt.subplots(figsize=(5.5, 4))
-    ns = res["n"]
-    for name, rows in {**res["models"], **res["baselines"]}.items():
-        risk = np.array([r["risk"] for r in rows])
-        sem = np.array([r["sem"] for r in rows])
-        style = "-o" if name in res["models"] else "--"
-        ax.errorbar(ns, risk, yerr=2 * sem, fmt=style, ms=3, capsize=2, label=name)
-    ax.axhline(res["zero"], color="grey", lw=0.8, ls=":", label="zero predictor")
-    ax.set(xlabel="context length n", ylabel="excess risk", yscale="log", title=title)
-    ax.legend(fontsize=7)
-    _save(fig, path)
-
-
-def _plot_importance(path: Path, res: dict[str, Any], title: str) -> None:
-    plt = _pyplot()
-
-    rows = res["normalized"]
-    grid = np.full((len(rows), max(len(r) for r in rows)), np.nan)
-    for i, row in enumerate(rows):
-        grid[i, :len(row)] = row
-    fig, ax = plt.subplots(figsize=(1.2 + 0.5 * grid.shape[1], 1.0 + 0.6 * grid.shape[0]))
-    im = ax.imshow(grid, cmap="viridis", vmin=0, vmax=1, aspect="auto")
-    ax.set(xlabel="head", ylabel="layer", title=title, xticks=range(grid.shape[1]), yticks=range(grid.shape[0]),
-           yticklabels=[str(i + 1) for i in range(grid.shape[0])])
-    fig.colorbar(im, ax=ax, label="normalised risk increase")
-    _save(fig, path)
-
-
-def _plot_pruning(path: Path, res: dict[str, Any], title: str) -> None:
-    plt = _pyplot()
-
-    fig, ax = plt.subplots(figsize=(5.5, 4))
-    for name, rows in res["risk"].items():
-        ax.errorbar(res["n"], [r["risk"] for r in rows], yerr=[2 * r["sem"] for r in rows], fmt="-o", ms=3,
-                    capsize=2, label=name)
-    ax.set(xlabel="context length n", ylabel="excess risk", yscale="log", title=title)
-    ax.legend(fontsize=7)
-    _save(fig, path)
-
-
-def _plot_probing(path: Path, res: dict[str, Any], title: str) -> None:
-    plt = _pyplot()
-
-    layers = [r["layer"] for r in res["layers"]]
-    fig, (a, b) = plt.subplots(1, 2, figsize=(8, 3.4))
-    a.plot(layers, [r["r2_rx"] for r in res["layers"]], "-o", label="r (.) x_i")
-    a.plot(layers, [r["r2_x"] for r in res["layers"]], "-s", label="x_i")
-    a.set(xlabel="layer (0 = embedding)", ylabel="probe R^2 (held out)", ylim=(-0.05, 1.05), title=title)
-    a.legend(fontsize=7)
-    b.plot(layers, [r["readout_risk"] for r in res["layers"]], "-o", label="linear readout of query")
-    b.plot(layers[1:], [r["pto_risk"] for r in res["layers"][1:]], "--s", label="PtO, layer-1 steps")
-    b.set(xlabel="layer", ylabel="excess risk", yscale="log", title=f"n = {res['n']}")
-    b.legend(fontsize=7)
-    _save(fig, path)
-
-
+# ----------------------------------------------------------------------------- driver
 def run_all(model: ICLTransformer, task: Task, out: str | os.PathLike, ns: list[int], n_probe: int,
             trials: int = 1000, single: ICLTransformer | None = None, label: str = "transformer",
-            seed: int = 0, compare: dict[str, ICLTransformer] | None = None) -> dict[str, Any]:
-    """Run every analysis, write ``<name>.json`` and ``<name>.png`` into ``out``; return the results.
+            seed: int = 0, compare: dict[str, ICLTransformer] | None = None,
+            earlier: ICLTransformer | None = None) -> dict[str, Any]:
+    """Run every analysis, write ``<name>.json`` (and a figure where there is one) into ``out``.
 
     ``single`` (a single-head model) joins the pruning comparison; ``compare``
-    (name -> model, e.g. the other runs of a heads sweep) joins the risk-vs-n panel.
+    (name -> model, e.g. the other runs of a heads sweep) joins the risk-vs-n
+    panel; ``earlier`` (the same run at 80% of training) gives the
+    convergence check its late gain.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -448,6 +482,7 @@ def run_all(model: ICLTransformer, task: Task, out: str | os.PathLike, ns: list[
     if single is not None:
         extra.setdefault("single_head", single)
     results = {
+        "convergence": convergence(model, task, n_probe, earlier, trials=2 * trials, seed=seed + 5),
         "risk_vs_n": risk_vs_n(model, task, ns, trials=trials, seed=seed, extra=extra),
         "head_importance": head_importance(model, task, [n_probe, max(ns)], trials=trials // 2, seed=seed + 1),
     }
@@ -455,10 +490,7 @@ def run_all(model: ICLTransformer, task: Task, out: str | os.PathLike, ns: list[
                                  single=single)
     results["probing"] = probing(model, task, n_probe, trials=trials, seed=seed + 3)
     results["agreement"] = agreement(model, task, n_probe, trials=trials, seed=seed + 4)
-    plots = {"risk_vs_n": _plot_risk, "head_importance": _plot_importance, "pruning": _plot_pruning,
-             "probing": _plot_probing}
     for name, res in results.items():
         (out / f"{name}.json").write_text(json.dumps(res, indent=1) + "\n")
-        if name in plots:
-            plots[name](out / f"{name}.png", res, f"{label}: {name.replace('_', ' ')}")
+    draw_all(results, out, label)
     return results

@@ -37,6 +37,8 @@ from simulations.problems import SIGNALS
 from .model import ICLTransformer, ModelConfig
 
 CHECKPOINT = "checkpoint.pt"
+#: A copy of the checkpoint at 80% of the steps, kept to measure what the last 20% of training gained.
+SNAPSHOT, SNAPSHOT_FRACTION = "checkpoint_80pct.pt", 0.8
 METRICS = "metrics.jsonl"
 CHECKPOINT_KEYS = ("model", "optimizer", "step", "rng", "config")
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
@@ -233,7 +235,9 @@ def train(config: TrainConfig, out: str | os.PathLike, resume: bool = False, max
 
     Writes ``out/config.json``, ``out/metrics.jsonl`` (one JSON object per
     ``log_every`` steps: step, n_hi, loss, excess, lr, seconds) and
-    ``out/checkpoint.pt`` (every ``checkpoint_every`` steps and at the end).
+    ``out/checkpoint.pt`` (every ``checkpoint_every`` steps and at the end), and
+    ``out/checkpoint_80pct.pt`` at 80% of the steps (the convergence check
+    compares the two).
     With ``resume`` the run continues from ``out/checkpoint.pt``, whose config
     must equal ``config`` except for ``steps`` and ``device``. ``max_minutes``
     and ``stop_after`` (steps in this call) end the call early, after a
@@ -272,6 +276,8 @@ def train(config: TrainConfig, out: str | os.PathLike, resume: bool = False, max
                        or (stop_after is not None and step - first >= stop_after))
         if step % config.checkpoint_every == 0 or step == config.steps or out_of_time:
             runner.save_state(out / CHECKPOINT, step)
+        if step == round(SNAPSHOT_FRACTION * config.steps):
+            runner.save_state(out / SNAPSHOT, step)
         if out_of_time:
             break
     bar.close()

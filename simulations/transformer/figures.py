@@ -1,0 +1,105 @@
+"""Figures of the transformer analyses (:mod:`.analysis` computes, this module draws).
+
+Every function takes the JSON-able result of one analysis and writes one PNG.
+Algorithms keep the colour and marker of :data:`simulations.plotting.STYLES`,
+so a method looks the same in every figure of the project.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from simulations.plotting import STYLES, plt
+
+PRUNING_LABELS = {
+    "full": "full model",
+    "layer1_all": "all layer-1 heads + top head of each later layer (the paper's pruning)",
+    "layer1_top": "top layer-1 head + all later heads (converse)",
+    "single_head": "model trained with one head per layer",
+}
+MODEL_COLOURS = ("black", "tab:brown", "tab:pink", "tab:olive", "tab:cyan", "0.5")
+
+
+def _save(fig: Any, path: Path) -> None:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_risk(path: Path, res: dict[str, Any], title: str) -> None:
+    """Excess risk against n: the models (solid) and the oracle-tuned algorithms (dashed, fixed styles)."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    ns = res["n"]
+    for colour, (name, rows) in zip(MODEL_COLOURS, res["models"].items()):
+        ax.errorbar(ns, [r["risk"] for r in rows], yerr=[2 * r["sem"] for r in rows], fmt="-o", ms=4,
+                    capsize=2, color=colour, lw=1.6, label=name)
+    for name, rows in res["baselines"].items():
+        style = STYLES[name]
+        ax.errorbar(ns, [r["risk"] for r in rows], yerr=[2 * r["sem"] for r in rows], ls="--", lw=1,
+                    marker=style["marker"], ms=3, capsize=2, color=style["color"], label=style["label"])
+    ax.axhline(res["zero"], color="grey", lw=0.8, ls=":", label=r"zero predictor ($E\|w^*\|^2$)")
+    ax.set(xlabel="context length n", ylabel=r"excess risk $E(\hat y_q - \langle w^*, x_q\rangle)^2$",
+           yscale="log", title=title)
+    ax.legend(fontsize=7, loc="lower left")
+    _save(fig, path)
+
+
+def plot_importance(path: Path, res: dict[str, Any], title: str) -> None:
+    """Heat map of the normalised risk increase from masking each head (rows: layers)."""
+    rows = res["normalized"]
+    grid = np.full((len(rows), max(len(r) for r in rows)), np.nan)
+    for i, row in enumerate(rows):
+        grid[i, :len(row)] = row
+    fig, ax = plt.subplots(figsize=(2.4 + 0.55 * grid.shape[1], 1.4 + 0.6 * grid.shape[0]))
+    im = ax.imshow(grid, cmap="Blues", vmin=0, vmax=1, aspect="auto")
+    for (i, j), value in np.ndenumerate(grid):
+        if np.isfinite(value):
+            ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7,
+                    color="white" if value > 0.6 else "black")
+    ax.set(xlabel="head", ylabel="layer", title=title, xticks=range(grid.shape[1]),
+           xticklabels=[str(j + 1) for j in range(grid.shape[1])], yticks=range(grid.shape[0]),
+           yticklabels=[str(i + 1) for i in range(grid.shape[0])])
+    fig.colorbar(im, ax=ax, label="share of the layer's risk increase")
+    _save(fig, path)
+
+
+def plot_pruning(path: Path, res: dict[str, Any], title: str) -> None:
+    """Risk against n of the full model and the prunings."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    for name, rows in res["risk"].items():
+        ax.errorbar(res["n"], [r["risk"] for r in rows], yerr=[2 * r["sem"] for r in rows], fmt="-o", ms=3,
+                    capsize=2, label=PRUNING_LABELS.get(name, name))
+    ax.set(xlabel="context length n", ylabel="excess risk", yscale="log", title=title)
+    ax.legend(fontsize=7)
+    _save(fig, path)
+
+
+def plot_probing(path: Path, res: dict[str, Any], title: str) -> None:
+    """Held-out probe R^2 per layer, and the query readout's risk beside PtO with layer - 1 steps."""
+    layers = [r["layer"] for r in res["layers"]]
+    fig, (a, b) = plt.subplots(1, 2, figsize=(8.4, 3.6))
+    a.plot(layers, [r["r2_rx"] for r in res["layers"]], "-o", label=r"$r \odot x_i$ (preprocessed)")
+    a.plot(layers, [r["r2_x"] for r in res["layers"]], "-s", label=r"$x_i$ (raw)")
+    a.set(xlabel="layer (0 = embedding)", ylabel=r"probe $R^2$ (held out)", ylim=(-0.05, 1.05), title=title,
+          xticks=layers)
+    a.legend(fontsize=7)
+    b.plot(layers, [r["readout_risk"] for r in res["layers"]], "-o", label="linear readout of the query state")
+    b.plot(layers[1:], [r["pto_risk"] for r in res["layers"][1:]], "--s", color=STYLES["pto"]["color"],
+           label="PtO with (layer - 1) steps, tuned step")
+    b.set(xlabel="layer", ylabel="excess risk", yscale="log", title=f"n = {res['n']}", xticks=layers)
+    b.legend(fontsize=7)
+    _save(fig, path)
+
+
+PLOTS = {"risk_vs_n": plot_risk, "head_importance": plot_importance, "pruning": plot_pruning,
+         "probing": plot_probing}
+
+
+def draw_all(results: dict[str, Any], out: Path, label: str) -> None:
+    """``<name>.png`` in ``out`` for every analysis in ``results`` that has a figure."""
+    for name, res in results.items():
+        if name in PLOTS:
+            PLOTS[name](out / f"{name}.png", res, f"{label}: {name.replace('_', ' ')}")

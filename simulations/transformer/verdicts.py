@@ -1,0 +1,112 @@
+"""Verdicts on the paper's mechanism claims C1, C2, C6 and C7 from the analyses of trained models.
+
+The criteria were fixed before any converged model was analysed; each is
+applied to every seed of a model, and a claim is *reproduced* when every seed
+meets it, *not reproduced* when none does, and *mixed* otherwise.
+
+C1 (many heads in layer 1, one head in each later layer)
+    Per layer, the pattern of :func:`.analysis.head_importance` (top head's
+    share of the layer's risk increase ``>= 0.5``: "one dominant head", else
+    "spread"). Met when layer 1 is spread and every later layer has one
+    dominant head.
+C2 (layer 1 preprocesses to ``r (.) x_i``; later layers take GD steps)
+    Held-out R^2 of a linear probe for ``r (.) x_i`` from the context tokens
+    after layer 1 (:func:`.analysis.probing`). Met when it is ``>= 0.8`` and
+    at least 0.3 above the embedding's; not met when it is below 0.5; mixed
+    in between. (The GD half of the claim is what C7 measures: a linear
+    readout of the query state need not improve layer by layer even in the
+    exact construction, so it is reported, not graded.)
+C6 (pruning to all layer-1 heads + the top head of each later layer keeps the risk)
+    Ratio of the pruned model's risk to the full model's at n = d. Met at
+    ``<= 1.5``, not met above 3, mixed in between.
+C7 (predictions follow PtO more closely than GD and ridge)
+    The candidate with the smallest mean prediction difference
+    (:func:`.analysis.agreement`: PtO with ``L - 1`` steps, the PtO family with
+    preconditioner powers ``p``, GD, ridge, Lasso, Bayes; ``p = 0`` is plain
+    GD and counts as non-PtO), and the share of prompts on which the best
+    PtO candidate is closer than the best other one. Met when a PtO candidate
+    is closest and wins on more than half the prompts by over 2 binomial
+    standard errors; not met when another algorithm is closest and PtO wins
+    on fewer than half by over 2 SE; mixed otherwise. The verdict names the
+    closest algorithm.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+REPRODUCED, NOT_REPRODUCED, MIXED = "reproduced", "not reproduced", "mixed"
+
+
+def c1(run: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    layers = run["head_importance"]["layers"]
+    first_spread = layers[0]["pattern"] == "spread"
+    later_single = all(layer["pattern"] in ("one dominant head", "one head") for layer in layers[1:])
+    verdict = REPRODUCED if first_spread and later_single else NOT_REPRODUCED
+    return verdict, {"patterns": [layer["pattern"] for layer in layers],
+                     "top_share": [layer["top_share"] for layer in layers]}
+
+
+def c2(run: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    layers = run["probing"]["layers"]
+    r2_first, r2_embedding = layers[1]["r2_rx"], layers[0]["r2_rx"]
+    readout = [layer["readout_risk"] for layer in layers[1:]]
+    if r2_first >= 0.8 and r2_first - r2_embedding >= 0.3:
+        verdict = REPRODUCED
+    elif r2_first < 0.5:
+        verdict = NOT_REPRODUCED
+    else:
+        verdict = MIXED
+    return verdict, {"r2_rx": [layer["r2_rx"] for layer in layers], "readout_risk": readout}
+
+
+def c6(run: dict[str, Any], n: int) -> tuple[str, dict[str, Any]]:
+    pruning = run["pruning"]
+    i = pruning["n"].index(n)
+    full = pruning["risk"]["full"][i]["risk"]
+    ratio = pruning["risk"]["layer1_all"][i]["risk"] / full
+    converse = pruning["risk"]["layer1_top"][i]["risk"] / full
+    verdict = REPRODUCED if ratio <= 1.5 else NOT_REPRODUCED if ratio > 3 else MIXED
+    return verdict, {"pruned_ratio": ratio, "converse_ratio": converse}
+
+
+def c7(run: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    agreement = run["agreement"]
+    duel = agreement["pto_vs_rest"]
+    pto_first = agreement["closest"] == duel["best_pto"]
+    significant = duel["win_fraction"] > 0.5 + 2 * duel["win_fraction_sem"]
+    losing = duel["win_fraction"] < 0.5 - 2 * duel["win_fraction_sem"]
+    if pto_first and significant:
+        verdict = REPRODUCED
+    elif not pto_first and losing:
+        verdict = NOT_REPRODUCED
+    else:
+        verdict = MIXED
+    return verdict, {"closest": agreement["closest"], **duel}
+
+
+def combine(verdicts: list[str]) -> str:
+    if all(v == REPRODUCED for v in verdicts):
+        return REPRODUCED
+    if all(v == NOT_REPRODUCED for v in verdicts):
+        return NOT_REPRODUCED
+    return MIXED
+
+
+def decide(runs: list[dict[str, Any]], n: int) -> dict[str, Any]:
+    """Per-seed and combined verdicts for C1, C2, C6, C7 from the ``run_all`` results of each seed."""
+    out: dict[str, Any] = {}
+    for claim, rule in (("C1", c1), ("C2", c2), ("C6", lambda r: c6(r, n)), ("C7", c7)):
+        per_seed = [rule(run) for run in runs]
+        out[claim] = {"verdict": combine([v for v, _ in per_seed]),
+                      "seeds": [{"verdict": v, **details} for v, details in per_seed]}
+    return out
+
+
+def spread(values: list[float]) -> str:
+    """``mean +- sd (k seeds)`` of one statistic over seeds."""
+    arr = np.asarray(values, dtype=float)
+    sd = f" +- {arr.std(ddof=1):.3g}" if arr.size > 1 else ""
+    return f"{arr.mean():.3g}{sd} ({arr.size} seed{'s' if arr.size > 1 else ''})"
