@@ -1,24 +1,41 @@
-"""Batched Lasso path vs scikit-learn's lasso_path, timed side by side in one run.
+"""Batched Lasso path vs per-instance loops of scikit-learn, celer and skglm, timed side by side in one run.
 
 Usage::
 
-    .venv/bin/python benchmarks/lasso.py [--n 64] [--d 32] [--instances 2000] [--sklearn-instances 100]
+    .venv/bin/python benchmarks/lasso.py [--n 64] [--d 32] [--instances 400] [--loop-instances 40] [--rounds 3]
 
 Problems: n = 64, d = 32 (defaults), s = 4, sigma = 0.1 (simulations.sample_problems),
 30 alphas geometric from alpha_max (the largest over the instances, so the
 grid starts at the all-zero solution for every one) down to 1e-3 alpha_max,
-shared by both solvers, each timing the best of three runs. Tolerances are matched: our stopping rule
-``gap <= tol ||y||^2 / (2n)`` is scikit-learn's with ``tol / 2``. Prints
-time per instance, the ratio, and the largest relative objective difference
-(ours - sklearn) / sklearn over the sklearn subset and all alphas. A CuPy row
-is added when a CUDA device is usable.
+shared by every solver. Solvers, each run on the same problems:
+
+- ``ours compiled``: :func:`solvers.lasso` (numba kernel, all cores), and
+  ``ours compiled 1 thread`` (``numba.set_num_threads(1)``);
+- ``ours array_api``: the vectorised reference engine on NumPy;
+- ``sklearn``: ``sklearn.linear_model.lasso_path`` called once per instance;
+- ``celer``, ``skglm``: their path functions once per instance, when installed.
+
+Timings are interleaved: every round runs each solver once, in turn, so a
+steady background load hits all of them alike; each figure is the best of
+``--rounds`` rounds, in ms per instance (the loops run on the first
+``--loop-instances`` problems). Tolerances are matched where the stopping
+rules agree: ours stops at ``gap <= tol ||y||^2 / (2n)``, which is
+scikit-learn's and celer's rule with ``tol / 2``; skglm stops on a KKT
+violation and gets ``tol / 2`` too. Accuracy is printed instead of assumed:
+``max rel gap`` is the largest ``(P - P_ref) / P_ref`` over the loop
+instances and all alphas, ``P_ref`` from scikit-learn at ``tol = 1e-12``.
+The ``cupy`` row (array-API engine on the GPU) is added when a CUDA device
+is usable.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import warnings
+from typing import Callable
 
+import numba
 import numpy as np
 from sklearn.linear_model import lasso_path
 
@@ -27,77 +44,113 @@ from simulations.problems import sample_problems
 from timing import best_of
 
 S, SIGMA, N_ALPHAS = 4, 0.1, 30
+REFERENCE_TOL = 1e-12
 
 
-def objectives(X, y, W, alphas):
-    """P_g,b = ||y_b - X_b w||^2/(2n) + alpha_g ||w||_1 for W (G, B, d)."""
+def objectives(X: np.ndarray, y: np.ndarray, W: np.ndarray, alphas: np.ndarray) -> np.ndarray:
+    """``P[g, b] = ||y_b - X_b w||^2 / (2n) + alpha_g ||w||_1`` for ``W`` (G, B, d)."""
     r = y[None] - np.einsum("bnd,gbd->gbn", X, W)
     return np.sum(r**2, axis=-1) / (2 * X.shape[1]) + alphas[:, None] * np.abs(W).sum(-1)
 
 
-REPEATS = 3  # every timing is the best of this many runs (the machine may be shared)
-
-
-def time_ours(X, y, alphas, tol):
-    solvers.lasso(X[:8], y[:8], alphas, tol=tol)  # warm-up (imports, allocator, CuPy kernels)
-    runs = []  # the timed calls' results: no extra untimed run for the outputs
+def sklearn_loop(X, y, alphas, tol):
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", solvers.LassoConvergenceWarning)
-        best = best_of(lambda: runs.append(solvers.lasso(X, y, alphas, tol=tol, return_info=True)), REPEATS)
-    W, info = runs[-1]
-    return best / X.shape[0], W, info
+        warnings.simplefilter("ignore")
+        return np.stack([lasso_path(X[b], y[b], alphas=alphas, tol=tol, max_iter=100_000)[1].T
+                         for b in range(X.shape[0])], axis=1)
 
 
-def time_sklearn(X, y, alphas, tol):
-    def loop():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return [lasso_path(X[b], y[b], alphas=alphas, tol=tol / 2, max_iter=1000)[1].T for b in range(X.shape[0])]
+def celer_loop(X, y, alphas, tol):
+    from celer.homotopy import celer_path
 
-    runs = []
-    best = best_of(lambda: runs.append(loop()), REPEATS)
-    return best / X.shape[0], np.stack(runs[-1], axis=1)
+    return np.stack([celer_path(X[b], y[b], "lasso", alphas=alphas, tol=tol)[1].T for b in range(X.shape[0])], axis=1)
+
+
+def skglm_loop(X, y, alphas, tol):
+    from skglm.datafits import Quadratic
+    from skglm.penalties import L1
+    from skglm.solvers import AndersonCD
+
+    solver = AndersonCD(tol=tol, fit_intercept=False)
+    return np.stack([solver.path(X[b], y[b], Quadratic(), L1(1.0), alphas=alphas)[1].T
+                     for b in range(X.shape[0])], axis=1)
+
+
+def ours(engine: str, threads: int | None = None) -> Callable:
+    def run(X, y, alphas, tol):
+        default = numba.get_num_threads()
+        numba.set_num_threads(threads or default)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", solvers.LassoConvergenceWarning)
+                return solvers.lasso(X, y, alphas, tol=tol, engine=engine)
+        finally:
+            numba.set_num_threads(default)
+    return run
+
+
+def solvers_to_time(instances: int, loop_instances: int) -> dict[str, tuple[Callable, int, float]]:
+    """name -> (function(X, y, alphas, tol), instances it runs on, factor applied to our tol)."""
+    table = {
+        "ours compiled": (ours("compiled"), instances, 1.0),
+        "ours compiled 1 thread": (ours("compiled", threads=1), instances, 1.0),
+        "ours array_api": (ours("array_api"), instances, 1.0),
+        "sklearn lasso_path loop": (sklearn_loop, loop_instances, 0.5),
+    }
+    if importlib.util.find_spec("celer"):
+        table["celer_path loop"] = (celer_loop, loop_instances, 0.5)
+    if importlib.util.find_spec("skglm"):
+        table["skglm AndersonCD.path loop"] = (skglm_loop, loop_instances, 0.5)
+    return table
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=64, help="samples per instance")
     parser.add_argument("--d", type=int, default=32, help="dimension")
-    parser.add_argument("--instances", type=int, default=2000)
-    parser.add_argument("--sklearn-instances", type=int, default=100)
+    parser.add_argument("--instances", type=int, default=400, help="problems for our batched solver")
+    parser.add_argument("--loop-instances", type=int, default=40, help="problems for the per-instance loops")
     parser.add_argument("--gpu-instances", type=int, default=20000)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; each time is the best")
     parser.add_argument("--tols", type=float, nargs="+", default=[1e-8, 1e-4])
     args = parser.parse_args()
 
-    N, D = args.n, args.d
-    p = sample_problems(N, D, S, SIGMA, args.instances, seed=0)
+    p = sample_problems(args.n, args.d, S, SIGMA, args.instances, seed=0)
     X, y = p.X, p.y
-    top = float(np.max(solvers.lasso_alpha_max(X, y)))
-    alphas = top * np.geomspace(1.0, 1e-3, N_ALPHAS)
-    m = args.sklearn_instances
-    print(f"n={N} d={D} s={S} sigma={SIGMA}, {N_ALPHAS} alphas geometric alpha_max..1e-3 alpha_max")
-    print("| tol | backend | instances | ms / instance | sklearn ms / instance | speed-up | "
-          "max rel objective diff | converged | mean sweeps / alpha |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    alphas = float(np.max(solvers.lasso_alpha_max(X, y))) * np.geomspace(1.0, 1e-3, N_ALPHAS)
+    m = min(args.loop_instances, args.instances)
+    P_ref = objectives(X[:m], y[:m], sklearn_loop(X[:m], y[:m], alphas, REFERENCE_TOL), alphas)
+    table = solvers_to_time(args.instances, m)
+    for run, count, factor in table.values():  # warm-up: imports, numba cache, CuPy kernels
+        run(X[:2], y[:2], alphas, 1e-4 * factor)
+
+    print(f"n={args.n} d={args.d} s={S} sigma={SIGMA}, {N_ALPHAS} alphas geometric alpha_max..1e-3 alpha_max, "
+          f"best of {args.rounds} interleaved rounds, numba threads {numba.get_num_threads()}")
+    print("| tol | solver | instances | ms / instance | sklearn / this | max rel gap to sklearn tol 1e-12 |")
+    print("|---|---|---|---|---|---|")
     for tol in args.tols:
-        t_sk, W_sk = time_sklearn(X[:m], y[:m], alphas, tol)
-        t_np, W, info = time_ours(X, y, alphas, tol)
-        P_ours = objectives(X[:m], y[:m], W[:, :m], alphas)
-        P_sk = objectives(X[:m], y[:m], W_sk, alphas)
-        rel = float(np.max((P_ours - P_sk) / P_sk))
-        print(f"| {tol:g} | numpy | {args.instances} | {t_np * 1e3:.4f} | {t_sk * 1e3:.4f} | "
-              f"{t_sk / t_np:.1f}x | {rel:.2e} | {info.converged.mean():.4f} | {info.n_iter.mean():.1f} |")
+        times = {name: [] for name in table}
+        outputs = {}
+        for _ in range(args.rounds):
+            for name, (run, count, factor) in table.items():
+                outputs[name] = None
+                seconds = best_of(lambda: outputs.__setitem__(name, run(X[:count], y[:count], alphas, tol * factor)), 1)
+                times[name].append(seconds / count)
+        t_sk = min(times["sklearn lasso_path loop"])
+        for name, (run, count, factor) in table.items():
+            rel = np.max((objectives(X[:m], y[:m], outputs[name][:, :m], alphas) - P_ref) / P_ref)
+            t = min(times[name])
+            print(f"| {tol:g} | {name} | {count} | {t * 1e3:.4f} | {t_sk / t:.1f}x | {rel:.1e} |")
         if solvers.cupy_available():
             import cupy
 
-            pg = sample_problems(N, D, S, SIGMA, args.gpu_instances, seed=0)
+            pg = sample_problems(args.n, args.d, S, SIGMA, args.gpu_instances, seed=0)
             Xg, yg = cupy.asarray(pg.X), cupy.asarray(pg.y)
-            t_cp, Wg, info_g = time_ours(Xg, yg, alphas, tol)
-            Wg = cupy.asnumpy(Wg[:, :m])
-            rel_g = float(np.max((objectives(X[:m], y[:m], Wg, alphas) - P_sk) / P_sk))
-            print(f"| {tol:g} | cupy | {args.gpu_instances} | {t_cp * 1e3:.4f} | {t_sk * 1e3:.4f} | "
-                  f"{t_sk / t_cp:.1f}x | {rel_g:.2e} | {info_g.converged.mean():.4f} | "
-                  f"{info_g.n_iter.mean():.1f} |")
+            solvers.lasso(Xg[:8], yg[:8], alphas, tol=tol)  # compiles CuPy's kernels
+            runs = []
+            t = best_of(lambda: runs.append(solvers.lasso(Xg, yg, alphas, tol=tol)), args.rounds) / args.gpu_instances
+            rel = np.max((objectives(X[:m], y[:m], cupy.asnumpy(runs[-1][:, :m]), alphas) - P_ref) / P_ref)
+            print(f"| {tol:g} | ours cupy | {args.gpu_instances} | {t * 1e3:.4f} | {t_sk / t:.1f}x | {rel:.1e} |")
 
 
 if __name__ == "__main__":

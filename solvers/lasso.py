@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -13,14 +13,18 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Lasso
 
 from ._backend import namespace, to_numpy
-from ._lasso_cd import cd_path, duality_gap
+from ._lasso_cd import PathResult, cd_path, duality_gap
 from ._validation import check_grid, check_problem
 
-DEFAULT_TOL = 1e-8
+#: Default duality-gap tolerance by precision: float32 cannot certify gaps
+#: much below ~1e-6 of the objective at w = 0 (its rounding floor).
+DEFAULT_TOL = {"float64": 1e-8, "float32": 1e-5}
 DEFAULT_MAX_ITER = 100
 DEFAULT_FINISH_MAX_ITER = 100_000
 #: Default constant of :func:`lasso_theory_alpha`.
 THEORY_C = 1.0
+#: Values of the ``engine`` argument of :func:`lasso`.
+ENGINES = ("auto", "compiled", "array_api")
 
 
 class LassoConvergenceWarning(UserWarning):
@@ -51,8 +55,9 @@ class LassoInfo:
     n_iter: np.ndarray
 
 
-def lasso(X: Any, y: Any, alpha: Any, *, tol: float = DEFAULT_TOL, max_iter: int = DEFAULT_MAX_ITER,
-          finish_max_iter: int = DEFAULT_FINISH_MAX_ITER, return_info: bool = False) -> Any:
+def lasso(X: Any, y: Any, alpha: Any, *, tol: float | None = None, max_iter: int = DEFAULT_MAX_ITER,
+          finish_max_iter: int = DEFAULT_FINISH_MAX_ITER, return_info: bool = False,
+          engine: str = "auto") -> Any:
     """Lasso estimates for a batch of problems, optionally along an alpha path.
 
     .. math:: \\hat w_\\alpha = \\arg\\min_w \\frac{1}{2n}\\|y - Xw\\|^2 + \\alpha \\|w\\|_1
@@ -61,9 +66,12 @@ def lasso(X: Any, y: Any, alpha: Any, *, tol: float = DEFAULT_TOL, max_iter: int
     the same estimate; no intercept, no standardisation.
 
     Algorithm: cyclic coordinate descent on the Gram matrix ``G = X^T X / n``
-    and ``c = X^T y / n`` (one batched matmul per instance up front), every
-    coordinate step vectorised across instances (see :mod:`solvers._lasso_cd`).
-    For small d (tens), CD on the Gram costs O(d^2) per sweep and instance and
+    and ``c = X^T y / n`` (one batched matmul per instance up front). On
+    NumPy input each instance runs its path in compiled code, instances in
+    parallel over the cores (:mod:`solvers._lasso_kernel`); on other array
+    namespaces (CuPy) every coordinate step is one operation vectorised
+    across instances (:mod:`solvers._lasso_cd`, also the reference). Both
+    engines stop at the same certificate. For small d (tens), CD on the Gram costs O(d^2) per sweep and instance and
     converges linearly to high accuracy in a few tens of sweeps, fewer than
     the hundreds of iterations (each also O(d^2)) that FISTA needs for gaps of
     1e-8 relative. A path is solved from large to small alpha, each instance
@@ -95,10 +103,10 @@ def lasso(X: Any, y: Any, alpha: Any, *, tol: float = DEFAULT_TOL, max_iter: int
         order given. For ``alpha >= lasso_alpha_max(X, y)`` the estimate is
         exactly 0. ``alpha = 0`` (least squares) is rejected: use
         :func:`solvers.ols`.
-    tol : float > 0
-        Relative duality-gap tolerance (above). Reachable down to about
-        1e-13 in float64; float32 inputs are solved in float32 and need
-        ``tol`` of about 1e-5 or more.
+    tol : float > 0, optional
+        Relative duality-gap tolerance (above). Default 1e-8 for float64
+        input, 1e-5 for float32 (solved in float32; its rounding floor is
+        about 1e-6). Reachable down to about 1e-13 in float64.
     max_iter : int >= 1
         Most batched sweeps per instance and alpha before a pair is handed to
         the finishing stage.
@@ -109,6 +117,10 @@ def lasso(X: Any, y: Any, alpha: Any, *, tol: float = DEFAULT_TOL, max_iter: int
         :class:`LassoConvergenceWarning` (never an exception).
     return_info : bool
         Also return a :class:`LassoInfo`.
+    engine : {"auto", "compiled", "array_api"}
+        ``"compiled"``: the numba kernel (NumPy input only); ``"array_api"``:
+        the vectorised reference engine (any namespace). ``"auto"`` takes the
+        compiled one for NumPy input when numba imports, else the reference.
 
     Returns
     -------
@@ -121,10 +133,11 @@ def lasso(X: Any, y: Any, alpha: Any, *, tol: float = DEFAULT_TOL, max_iter: int
     alphas, scalar = check_grid(alpha, "alpha", minimum=0.0)
     if np.any(alphas == 0):
         raise ValueError("alpha must be > 0; alpha = 0 is least squares, use solvers.ols")
-    tol = _check_tol(tol)
+    tol = DEFAULT_TOL["float32" if X.dtype == namespace(X).float32 else "float64"] if tol is None else _check_tol(tol)
     max_iter = _check_max_iter(max_iter)
     if isinstance(finish_max_iter, bool) or not isinstance(finish_max_iter, (int, np.integer)) or finish_max_iter < 0:
         raise ValueError(f"finish_max_iter must be an integer >= 0, got {finish_max_iter!r}")
+    solve = _engine(engine, X)
     xp = namespace(X, y)
     n = X.shape[1]
     Xt = xp.matrix_transpose(X)
@@ -134,7 +147,7 @@ def lasso(X: Any, y: Any, alpha: Any, *, tol: float = DEFAULT_TOL, max_iter: int
     yy = xp.sum(y * y, axis=1) / n
 
     order = np.argsort(-alphas, kind="stable")
-    result = cd_path(G, c, yy, alphas[order], tol, max_iter, rank=min(n, X.shape[2]))
+    result = solve(G, c, yy, alphas[order], tol, max_iter, rank=min(n, X.shape[2]))
     back = np.argsort(order, kind="stable")
     w = xp.take(result.coef, xp.asarray(back), axis=0)
     info = LassoInfo(converged=result.converged[back], gap=result.gap[back], n_iter=result.n_iter[back])
@@ -155,6 +168,24 @@ def lasso(X: Any, y: Any, alpha: Any, *, tol: float = DEFAULT_TOL, max_iter: int
         w = w[0, ...]
         info = LassoInfo(*(a[0] for a in (info.converged, info.gap, info.n_iter)))
     return (w, info) if return_info else w
+
+
+def _engine(engine: str, X: Any) -> Callable[..., PathResult]:
+    """The path engine named by ``engine`` for input ``X`` (see :func:`lasso`)."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+    numpy_input = isinstance(X, np.ndarray)
+    if engine == "compiled" and not numpy_input:
+        raise ValueError(f"engine='compiled' needs NumPy arrays, got {type(X).__module__}.{type(X).__name__}")
+    if engine == "array_api" or not numpy_input:
+        return cd_path
+    try:
+        from ._lasso_kernel import cd_path_compiled
+    except ImportError:  # numba missing (e.g. a machine without network): the reference engine
+        if engine == "compiled":
+            raise
+        return cd_path
+    return cd_path_compiled
 
 
 def _finish(X: Any, y: Any, G: Any, c: Any, yy: Any, alphas: np.ndarray, w: Any, info: LassoInfo,

@@ -15,7 +15,8 @@ def run(*args):
 
 @pytest.mark.parametrize("script,args,expected", [
     ("bench_solvers.py", ["--n", "16", "--d", "8", "--trials", "20", "--loop-trials", "2"], "ridge path (40 lambdas)"),
-    ("lasso.py", ["--instances", "30", "--sklearn-instances", "3", "--tols", "1e-4"], "| 0.0001 | numpy | 30 |"),
+    ("lasso.py", ["--instances", "30", "--loop-instances", "3", "--tols", "1e-4", "--rounds", "1"],
+     "| 0.0001 | ours compiled | 30 |"),
 ])
 def test_benchmark_scripts_run(script, args, expected):
     result = run(sys.executable, f"benchmarks/{script}", *args)
