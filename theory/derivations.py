@@ -13,6 +13,15 @@ Each function returns a dict of SymPy expressions that must simplify to zero
    ``sigma^2 gamma int l (l + lam)^{-2} dF = sigma^2 gamma (m + lam dm/dlam)``
    add up to ``(kappa^2 r2 + sigma^2 gamma) / ((1 + kappa)^2 - gamma)``, the
    ridgeless limits on both sides of ``gamma = 1``, and the optimal ``lam``.
+3. :func:`amp_normalisation` - scikit-learn's Lasso penalty ``alpha`` is the
+   penalty ``lambda = alpha sqrt(n)`` of ``(1/2) ||y - A x||^2`` with
+   ``A = X / sqrt(n)``, and the state evolution and calibration of Bayati and
+   Montanari in the units of :mod:`theory.amp`.
+4. :func:`soft_threshold_moments` - the Gaussian integrals behind
+   :func:`theory.scalar_channel.soft_threshold_risk`.
+5. :func:`replica_stationarity` - the stationary points of the replica
+   potential are the state-evolution fixed points, and at ``eps = 1`` with a
+   Gaussian prior the Bayes fixed point is the optimal ridge risk.
 """
 
 from __future__ import annotations
@@ -105,9 +114,115 @@ def ridge_fixed_point() -> dict[str, sp.Expr]:
     }
 
 
+def amp_normalisation() -> dict[str, sp.Expr]:
+    """scikit-learn's Lasso in the normalisation of AMP, and the state evolution in the units of :mod:`theory.amp`.
+
+    With ``A = X / sqrt(n)`` (entries ``N(0, 1/n)``) and ``x = sqrt(n) w``,
+    ``X w = A x``, so ``n [(1/(2n)) ||y - X w||^2 + alpha ||w||_1]
+    = (1/2) ||y - A x||^2 + alpha sqrt(n) ||x||_1``: the same minimiser, with
+    ``lambda = alpha sqrt(n)`` (checked on an explicit 2 x 3 design).
+
+    Bayati and Montanari's state evolution is
+    ``tau_BM^2 = sigma^2 + E_BM / delta`` for ``x_0 = sqrt(n) w* = sqrt(delta) W``
+    (``W = sqrt(d) w*_j``, ``delta = n/d``), and soft thresholding is
+    homogeneous, ``eta(c y; c theta) = c eta(y; theta)`` for ``c > 0``; so
+    with ``tau = tau_BM / sqrt(delta)``, ``theta = theta_BM / sqrt(delta)``,
+    ``E_BM = delta R`` where ``R = E (eta(W + tau Z; theta) - W)^2``. Then
+    ``tau^2 = (sigma^2 + R) / delta``, the risk
+    ``||w_hat - w*||^2 = ||x_hat - x_0||^2 / n = d E_BM / n = R``, and their
+    calibration ``lambda = theta_BM (1 - P / delta)`` reads
+    ``alpha sqrt(d) = theta (1 - P / delta)``.
+    """
+    n, alpha, d, delta, R, sigma2, theta, P = sp.symbols("n alpha d delta R sigma2 theta P", positive=True)
+    A = sp.Matrix(2, 3, sp.symbols("a0:6", real=True))
+    x = sp.Matrix(sp.symbols("x0:3", real=True))
+    y = sp.Matrix(sp.symbols("y0:2", real=True))
+    X, w = sp.sqrt(n) * A, x / sp.sqrt(n)
+    sklearn = (y - X * w).dot(y - X * w) / (2 * n) + alpha * sum(sp.Abs(v) for v in w)
+    amp = (y - A * x).dot(y - A * x) / 2 + alpha * sp.sqrt(n) * sum(sp.Abs(v) for v in x)
+    c, u = sp.symbols("c u", positive=True)  # eta is odd; on y >= 0 it is Max(y - theta, 0), y = theta +- u
+    tau_bm2 = sigma2 + delta * R / delta
+    E_bm = delta * R
+    lam = theta * sp.sqrt(delta) * (1 - P / delta)
+    return {
+        "objective_residual": sp.simplify(sp.expand(n * sklearn - amp)),
+        "homogeneity_above_residual": sp.simplify(sp.Max(c * (theta + u) - c * theta, 0) - c * sp.Max(u, 0)),
+        "homogeneity_below_residual": sp.simplify(sp.Max(c * (theta - u) - c * theta, 0) - c * sp.Max(-u, 0)),
+        "state_evolution_residual": sp.simplify(tau_bm2 / delta - (sigma2 + R) / delta),
+        "risk_residual": sp.simplify((d * E_bm / n).subs(n, delta * d) - R),
+        "calibration_residual": sp.simplify(sp.solve(sp.Eq(alpha * sp.sqrt(n), lam), alpha)[0].subs(n, delta * d)
+                                            - theta * (1 - P / delta) / sp.sqrt(d)),
+    }
+
+
+def soft_threshold_moments() -> dict[str, sp.Expr]:
+    """The Gaussian integrals of soft thresholding (``Phi``, ``phi`` the standard normal cdf and density).
+
+    * ``int_c^inf (t z - theta)^2 phi(z) dz = (t^2 + theta^2) Phi(-c) + t (t c - 2 theta) phi(c)``
+      (a tail of ``W = w`` fixed, ``c = (theta - w)/t``);
+    * for ``Y = S Z``: ``E eta(Y; a S)^2 = 2 S^2 ((1 + a^2) Phi(-a) - a phi(a))`` and
+      ``E eta(Y; a S) Y = 2 S^2 Phi(-a)``.
+    """
+    z = sp.symbols("z", real=True)
+    c = sp.symbols("c", real=True)
+    t, theta, S, a = sp.symbols("t theta S a", positive=True)
+
+    def phi(v):
+        return sp.exp(-v**2 / 2) / sp.sqrt(2 * sp.pi)
+
+    def Phi(v):
+        return (1 + sp.erf(v / sp.sqrt(2))) / 2
+
+    def close(expr):
+        return sp.simplify(sp.expand(expr.rewrite(sp.erf)))
+
+    tail = sp.integrate((t * z - theta) ** 2 * phi(z), (z, c, sp.oo))
+    second = 2 * sp.integrate(S**2 * (z - a) ** 2 * phi(z), (z, a, sp.oo))
+    cross = 2 * sp.integrate(S * (z - a) * S * z * phi(z), (z, a, sp.oo))
+    return {
+        "tail_residual": close(tail - ((t**2 + theta**2) * Phi(-c) + t * (t * c - 2 * theta) * phi(c))),
+        "second_moment_residual": close(second - 2 * S**2 * ((1 + a**2) * Phi(-a) - a * phi(a))),
+        "cross_moment_residual": close(cross - 2 * S**2 * Phi(-a)),
+    }
+
+
+def replica_stationarity() -> dict[str, sp.Expr]:
+    """The replica potential's derivative, and the Gaussian prior at ``eps = 1`` against optimal ridge.
+
+    ``phi(R) = I(gamma(R)) + (delta/2) (log(1 + R/sigma^2) - R/(sigma^2 + R))``
+    with ``gamma(R) = delta / (sigma^2 + R)`` the channel's SNR and the I-MMSE
+    relation ``I'(gamma) = mmse / 2`` gives
+    ``phi'(R) = delta (R - mmse) / (2 (sigma^2 + R)^2)``.
+
+    At ``eps = 1`` with ``W ~ N(0, 1)`` (``E||w*||^2 = 1``),
+    ``mmse(tau) = tau^2 / (1 + tau^2)``, and the Bayes fixed point
+    ``R = mmse(tau)``, ``tau^2 = gamma (sigma^2 + R)`` (``gamma = d/n``) is
+    the optimal ridge limit ``R* = sigma^2 gamma / (1 - gamma + kappa)`` of
+    :func:`ridge_fixed_point`, ``kappa`` the root for
+    ``lam* = sigma^2 gamma`` (parametrised by ``kappa`` as there).
+    """
+    R, sigma2, delta, m, kappa, gamma = sp.symbols("R sigma2 delta m kappa gamma", positive=True)
+    info = sp.Function("I")
+    snr = delta / (sigma2 + R)
+    potential = info(snr) + delta / 2 * (sp.log(1 + R / sigma2) - R / (sigma2 + R))
+    # d/dR I(gamma(R)) = gamma'(R) Subs(I'(xi), xi, gamma(R)); the I-MMSE relation replaces I' by mmse / 2
+    derivative = sp.diff(potential, R).replace(lambda e: isinstance(e, sp.Subs), lambda e: m / 2)
+    lam = kappa * (1 + kappa - gamma) / (1 + kappa)
+    s2 = lam / gamma                       # lam* = sigma^2 gamma / r2 with r2 = 1
+    ridge = s2 * gamma / (1 - gamma + kappa)
+    tau2 = gamma * (s2 + ridge)
+    return {
+        "stationarity_residual": sp.simplify(derivative - delta * (R - m) / (2 * (sigma2 + R) ** 2)),
+        "gaussian_bayes_is_ridge_residual": sp.simplify(ridge - tau2 / (1 + tau2)),
+    }
+
+
 def main() -> None:
     """Print every derived expression."""
-    for name, derivation in (("one-step GD", one_step_gd), ("ridge fixed point", ridge_fixed_point)):
+    for name, derivation in (("one-step GD", one_step_gd), ("ridge fixed point", ridge_fixed_point),
+                             ("AMP normalisation", amp_normalisation),
+                             ("soft-threshold moments", soft_threshold_moments),
+                             ("replica stationarity", replica_stationarity)):
         print(f"== {name}")
         for key, value in derivation().items():
             print(f"  {key}: {value}")
