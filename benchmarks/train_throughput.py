@@ -1,14 +1,16 @@
 """Training throughput of the in-context transformer against the CPU's measured matmul peak.
 
-    python benchmarks/train_throughput.py [--config FILE.json ...] [--threads 1] [--steps 30]
-                                          [--batch 128,512] [--compile] [--processes 2]
+    python benchmarks/train_throughput.py [--config FILE.json ...] [--heads 8,1] [--mlp config|both]
+                                          [--threads 1] [--steps 30] [--batch 128,512] [--compile]
+                                          [--processes 2]
 
 Prints, in one run:
 
 1. the machine's float32 matmul rate (GFLOP/s): the best of a few 1024 x 1024
    ``torch.mm`` calls on ``--threads`` threads; this is the peak every ratio
    below is taken against;
-2. per training config and batch size: prompts/s of one full training step
+2. per training config (default ``configs/cpu_converge.json``), heads per
+   layer (``--heads``), with and without the MLP, and batch size: prompts/s of one full training step
    (sampling, forward, backward, clipping, AdamW), the model's FLOPs per prompt
    (counted by ``torch.utils.flop_counter.FlopCounterMode`` on one step, so the
    count includes the backward pass and the attention matmuls), the achieved
@@ -25,6 +27,7 @@ steps after ``--warmup`` untimed ones, at a fixed context length n = n_max.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import multiprocessing as mp
 import time
@@ -36,7 +39,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from simulations.transformer.train import TrainConfig, TrainStep, sample_batch
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "simulations" / "transformer" / "configs"
-DEFAULT_CONFIGS = ("cpu_h8.json", "cpu_h1.json")
+DEFAULT_CONFIGS = ("cpu_converge.json",)
 
 
 def matmul_peak(threads: int, size: int = 1024, repeats: int = 5) -> float:
@@ -96,6 +99,10 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--batch", type=lambda t: [int(b) for b in t.split(",")], default=None,
                         help="batch sizes to try (default: each config's own)")
+    parser.add_argument("--heads", type=lambda t: [int(h) for h in t.split(",")], default=[8, 1],
+                        help="heads per layer to try (every layer), default 8,1")
+    parser.add_argument("--mlp", choices=["config", "both"], default="both",
+                        help="time the config's MLP setting only, or with and without the MLP")
     parser.add_argument("--compile", action="store_true", help="also time torch.compile")
     parser.add_argument("--processes", type=int, default=0, help="also run P one-thread processes at once")
     args = parser.parse_args()
@@ -107,26 +114,28 @@ def main() -> None:
     header = f"{'config':>14} {'batch':>6} {'prompts/s':>10} {'MFLOP/prompt':>13} {'GFLOP/s':>8} {'of peak':>8} {'sampling':>9}"
     print(header)
     for path in args.config:
-        values = json.loads(path.read_text())
-        values["device"] = "cpu"
-        for batch in args.batch or [values["batch"]]:
-            config = TrainConfig.from_dict({**values, "batch": batch})
+        base = {**json.loads(path.read_text()), "device": "cpu"}
+        mlps = [base["mlp"]] if args.mlp == "config" else [True, False]
+        for heads, mlp, batch in itertools.product(args.heads, mlps, args.batch or [base["batch"]]):
+            values = {**base, "heads": [heads] * len(base["heads"]), "mlp": mlp, "batch": batch}
+            config = TrainConfig.from_dict(values)
+            name = f"h={heads}{' mlp' if mlp else ''}"
             flops = flops_per_prompt(config)
             rate, sampling, _ = prompts_per_second(config, args.steps, args.warmup)
             gflops = rate * flops / 1e9
-            print(f"{path.stem:>14} {batch:>6} {rate:>10.0f} {flops / 1e6:>13.2f} {gflops:>8.1f} "
+            print(f"{name:>14} {batch:>6} {rate:>10.0f} {flops / 1e6:>13.2f} {gflops:>8.1f} "
                   f"{gflops / peak:>8.1%} {sampling:>9.1%}")
             if args.compile:
                 rate_c, _, seconds = prompts_per_second(config, args.steps, args.warmup, compile_model=True)
                 print(f"{'  compiled':>14} {batch:>6} {rate_c:>10.0f} {'':>13} {rate_c * flops / 1e9:>8.1f} "
                       f"{rate_c * flops / 1e9 / peak:>8.1%}   compile {seconds:.0f} s")
-        if args.processes:
-            with mp.get_context("spawn").Pool(args.processes) as pool:
-                rates = pool.map(_worker, [(values, args.steps, args.warmup)] * args.processes)
-            total = sum(rates) * flops / 1e9
-            print(f"{path.stem:>14} {args.processes} processes x 1 thread: {sum(rates):.0f} prompts/s in all, "
-                  f"{total:.1f} GFLOP/s = {total / (args.processes * peak1):.1%} of {args.processes} x 1-thread peak")
-
+            if args.processes:
+                with mp.get_context("spawn").Pool(args.processes) as pool:
+                    rates = pool.map(_worker, [(values, args.steps, args.warmup)] * args.processes)
+                total = sum(rates) * flops / 1e9
+                print(f"{name:>14} {args.processes} processes x 1 thread: {sum(rates):.0f} prompts/s in all, "
+                      f"{total:.1f} GFLOP/s = {total / (args.processes * peak1):.1%} of {args.processes} x "
+                      "1-thread peak")
 
 if __name__ == "__main__":
     main()

@@ -265,6 +265,8 @@ def test_train_and_analyze_commands(tmp_path, capsys):
     for name in ("risk_vs_n", "head_importance", "pruning", "probing"):
         assert (out / f"{name}.json").exists() and (out / f"{name}.png").exists()
     assert "best_power" in json.loads((out / "agreement.json").read_text())
+    assert set(json.loads((out / "verdicts.json").read_text())) == {"C1", "C2", "C6", "C7"}
+    assert "| C7 |" in (out / "verdicts.md").read_text()
     assert main(["train", "--out", str(tmp_path / "bad"), "--heads", "2,0", "--no-progress"]) == 2
     assert "heads" in capsys.readouterr().err
     assert main(["analyze", str(tmp_path / "missing")]) == 2

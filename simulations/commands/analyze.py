@@ -5,8 +5,9 @@ its run directory) and writes one JSON and one PNG per analysis into ``--out``
 (default: ``CHECKPOINT_DIR/analysis``). When the run directory holds
 ``checkpoint_80pct.pt`` the convergence check reports what the last 20% of
 training gained. ``--seeds`` analyses more runs of the same configuration
-(other seeds) into ``OUT/seed_<k>`` and writes ``OUT/verdicts.json``: the
-verdicts on C1, C2, C6 and C7 over all seeds (:mod:`simulations.transformer.verdicts`).
+(other seeds) into ``OUT/seed_<k>``. ``OUT/verdicts.json`` and
+``OUT/verdicts.md`` hold the convergence table and the verdicts on C1, C2, C6
+and C7 over all seeds (:mod:`simulations.transformer.verdicts`).
 """
 
 from __future__ import annotations
@@ -16,27 +17,28 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from . import add_command
+from ..outputs import out_path
+from . import add_command, int_list, positive_int
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = add_command(subparsers, "analyze",
                          "analyse a trained transformer (risk vs n, heads, pruning, probes, agreement)", __doc__, run)
     parser.add_argument("checkpoint", type=Path, help="checkpoint.pt or a run directory")
-    parser.add_argument("--out", type=Path, default=None, help="output directory")
+    parser.add_argument("--out", type=out_path, default=None, help="output directory")
     parser.add_argument("--single", type=Path, default=None,
                         help="checkpoint of a single-head model trained on the same task (pruning comparison)")
     parser.add_argument("--compare", type=Path, nargs="+", default=None,
                         help="other checkpoints (e.g. the rest of a heads sweep) to show in the risk-vs-n panel")
     parser.add_argument("--seeds", type=Path, nargs="+", default=None,
                         help="runs of the same configuration with other seeds: analysed too, verdicts over all")
-    parser.add_argument("--ns", type=lambda t: [int(v) for v in t.split(",")], default=None,
+    parser.add_argument("--ns", type=int_list, default=None,
                         help="context lengths, comma separated (default: 2, 4, ... up to the training n_max)")
     parser.add_argument("--n-probe", type=int, default=None,
                         help="n for head importance, probing and agreement (default: d)")
     parser.add_argument("--trials", type=int, default=1000, help="prompts per evaluation (default 1000)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (CPU)")
+    parser.add_argument("--threads", type=positive_int, default=None, help="torch.set_num_threads (CPU)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -44,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
 
     from simulations.transformer.analysis import Task, run_all
     from simulations.transformer.train import SNAPSHOT, load_model
-    from simulations.transformer.verdicts import decide
+    from simulations.transformer.verdicts import decide, markdown
 
     if args.trials < 4:
         raise ValueError(f"--trials must be >= 4, got {args.trials}")
@@ -79,8 +81,9 @@ def run(args: argparse.Namespace) -> int:
                             trials=args.trials, single=single, label=f"{label}, seed {config_k.seed}",
                             seed=args.seed, compare=compare if k == 0 else None, earlier=earlier))
     results = runs[0]
-    if args.seeds:
-        (out / "verdicts.json").write_text(json.dumps(decide(runs, n_probe), indent=1) + "\n")
+    decided = decide(runs, n_probe)
+    (out / "verdicts.json").write_text(json.dumps(decided, indent=1) + "\n")
+    (out / "verdicts.md").write_text(markdown(runs, decided, label))
     agree = results["agreement"]["algorithms"]
     conv = results["convergence"]
     print(f"wrote {out}: risk at n={n_probe}: {conv['risk']:.4g} (ridge {conv['algorithms']['ridge']['risk']:.4g}, "

@@ -110,3 +110,35 @@ def spread(values: list[float]) -> str:
     arr = np.asarray(values, dtype=float)
     sd = f" +- {arr.std(ddof=1):.3g}" if arr.size > 1 else ""
     return f"{arr.mean():.3g}{sd} ({arr.size} seed{'s' if arr.size > 1 else ''})"
+
+
+def markdown(runs: list[dict[str, Any]], decided: dict[str, Any], label: str) -> str:
+    """The convergence table and the verdicts of :func:`decide` as Markdown (what ``verdicts.md`` holds)."""
+    lines = [f"## {label}", "", "Convergence at n = d (paired, same prompts; +- one SE):", "",
+             "| seed | model | ridge | PtO | Lasso | Bayes | model / ridge | model / Bayes | last-20% gain |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for k, run in enumerate(runs):
+        conv = run["convergence"]
+        alg = conv["algorithms"]
+        gain = (f"{conv['late_gain']:.1%} +- {conv['late_gain_sem']:.1%}" if "late_gain" in conv else "n/a")
+        lines.append(f"| {k} | {conv['risk']:.4f} +- {conv['sem']:.4f} | {alg['ridge']['risk']:.4f} | "
+                     f"{alg['pto']['risk']:.4f} | {alg['lasso']['risk']:.4f} | {alg['bayes']['risk']:.4f} | "
+                     f"{alg['ridge']['ratio']:.2f} | {alg['bayes']['ratio']:.1f} | {gain} |")
+    lines += ["", "| claim | verdict | per seed |", "|---|---|---|"]
+    for claim, row in decided.items():
+        seeds = "; ".join(_seed_summary(claim, seed) for seed in row["seeds"])
+        lines.append(f"| {claim} | **{row['verdict']}** | {seeds} |")
+    return "\n".join(lines) + "\n"
+
+
+def _seed_summary(claim: str, seed: dict[str, Any]) -> str:
+    if claim == "C1":
+        return f"{seed['verdict']}: layers {', '.join(seed['patterns'])} (top shares " + \
+            ", ".join(f"{v:.2f}" for v in seed["top_share"]) + ")"
+    if claim == "C2":
+        return f"{seed['verdict']}: R^2(r x_i) by layer " + ", ".join(f"{v:.2f}" for v in seed["r2_rx"])
+    if claim == "C6":
+        return (f"{seed['verdict']}: pruned / full {seed['pruned_ratio']:.2f}, "
+                f"converse / full {seed['converse_ratio']:.2f}")
+    return (f"{seed['verdict']}: closest {seed['closest']}; {seed['best_pto']} beats {seed['best_other']} "
+            f"on {seed['win_fraction']:.0%} +- {seed['win_fraction_sem']:.0%} of prompts")
