@@ -46,6 +46,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from ._cholesky import factor, solve
+from ._lasso_homotopy import homotopy_path
 from ._lasso_cd import POLISH_EVERY, REFRESH_EVERY, PathResult
 
 #: Instances handed to a core at a time (dynamic scheduling: the cost of an
@@ -54,7 +56,7 @@ CHUNK = 8
 
 
 def cd_path_compiled(G: np.ndarray, c: np.ndarray, yy: np.ndarray, alphas: np.ndarray, tol: float,
-                     max_iter: int, rank: int | None = None) -> PathResult:
+                     max_iter: int, rank: int | None = None, homotopy: bool | None = None) -> PathResult:
     """Solve the Lasso for every instance along a descending alpha grid (NumPy arrays, compiled).
 
     Parameters
@@ -90,19 +92,22 @@ def cd_path_compiled(G: np.ndarray, c: np.ndarray, yy: np.ndarray, alphas: np.nd
     gap = np.zeros((K, B), dtype=dtype)
     n_iter = np.zeros((K, B), dtype=np.int64)
     with numba.parallel_chunksize(CHUNK):
-        _paths(G, c, yy, grid, target, int(max_iter), d if rank is None else int(rank), coef, gap, n_iter)
+        rank = d if rank is None else int(rank)
+        _paths(G, c, yy, grid, target, int(max_iter), rank, rank < d if homotopy is None else bool(homotopy),
+               coef, gap, n_iter)
     return PathResult(coef=coef, gap=gap, n_iter=n_iter, converged=gap <= target[None, :])
 
 
 @numba.njit(cache=True, parallel=True)
-def _paths(G, c, yy, alphas, target, max_iter, rank, coef, gap, n_iter):  # pragma: no cover - compiled
+def _paths(G, c, yy, alphas, target, max_iter, rank, use_homotopy, coef, gap, n_iter):  # pragma: no cover - compiled
     """Every instance's path, instances in parallel; writes ``coef``, ``gap``, ``n_iter`` in place."""
     for b in numba.prange(G.shape[0]):
-        _path(G[b], c[b], yy[b], alphas, target[b], max_iter, rank, coef[:, b, :], gap[:, b], n_iter[:, b])
+        _path(G[b], c[b], yy[b], alphas, target[b], max_iter, rank, use_homotopy,
+              coef[:, b, :], gap[:, b], n_iter[:, b])
 
 
 @numba.njit(cache=True)
-def _path(G, c, yy, alphas, target, max_iter, rank, coef, gap, n_iter):  # pragma: no cover - compiled
+def _path(G, c, yy, alphas, target, max_iter, rank, use_homotopy, coef, gap, n_iter):  # pragma: no cover - compiled
     """One instance along the grid: warm start, sweeps, gap test, Newton step (module docstring)."""
     d = c.shape[0]
     dtype = c.dtype
@@ -118,6 +123,8 @@ def _path(G, c, yy, alphas, target, max_iter, rank, coef, gap, n_iter):  # pragm
     x = np.empty(d, dtype)
     w_new = np.empty(d, dtype)
     q_new = np.empty(d, dtype)
+    exact = np.empty((alphas.shape[0], d), dtype)
+    reached = homotopy_path(G, c, alphas, rank, exact) if use_homotopy else 0
     for k in range(alphas.shape[0]):
         alpha = alphas[k]
         rho = 0.0
@@ -125,20 +132,20 @@ def _path(G, c, yy, alphas, target, max_iter, rank, coef, gap, n_iter):  # pragm
             rho = min(max((alphas[k] - alphas[k - 1]) / (alphas[k - 1] - alphas[k - 2]), 0.0), 1.0)
         for j in range(d):
             now = w[j]
-            w[j] = now + rho * (now - w_prev[j])
+            w[j] = exact[k, j] if k < reached else now + rho * (now - w_prev[j])
             w_prev[j] = now
         _refresh(G, c, w, q)
         sweeps = 0
         since_refresh = 0
         while True:
-            _sweep(G, q, w, inv, alpha)
+            changed = _sweep(G, q, w, inv, alpha)
             sweeps += 1
             since_refresh += 1
             if since_refresh == REFRESH_EVERY:
                 _refresh(G, c, w, q)
                 since_refresh = 0
             g = _gap(w, q, c, yy, alpha)
-            if g > target and sweeps % POLISH_EVERY == 0:
+            if g > target and (sweeps % POLISH_EVERY == 0 or (sweeps > 1 and not changed)):
                 g = _newton(G, c, yy, alpha, w, q, g, rank, act, L, x, w_new, q_new)
             if g <= target and since_refresh > 0:  # certify with an exact gradient
                 _refresh(G, c, w, q)
@@ -160,6 +167,7 @@ def _sweep(G, q, w, inv, alpha):  # pragma: no cover - compiled
     symmetric, so its row j (contiguous) is used for column j.
     """
     d = w.shape[0]
+    changed = False
     for j in range(d):
         if inv[j] == 0:
             continue
@@ -177,6 +185,9 @@ def _sweep(G, q, w, inv, alpha):  # pragma: no cover - compiled
             w[j] = new
             for i in range(d):
                 q[i] -= G[j, i] * delta
+            if (new > 0) != (old > 0) or (new < 0) != (old < 0):
+                changed = True
+    return changed
 
 
 @numba.njit(cache=True)
@@ -220,16 +231,16 @@ def _newton(G, c, yy, alpha, w, q, g, rank, act, L, x, w_new, q_new):  # pragma:
 
     With active set ``A = {j : w_j != 0}`` and signs ``s_A``, the Lasso
     solution with that support and those signs solves
-    ``G_AA w_A = c_A - alpha s_A`` (``w = 0`` off ``A``). ``G`` has rank at
+    ``G_AA x_A = c_A - alpha s_A`` (``x = 0`` off ``A``). ``G`` has rank at
     most ``rank = min(n, d)`` and a Lasso solution at most that many
-    nonzeros, so when coordinate descent carries more (n < d, small alpha)
-    ``A`` is cut to the ``rank`` largest ``|w_j|``. The system is solved by
-    Cholesky; a pivot that is not positive (``G_AA`` singular to working
-    precision, e.g. duplicated columns) skips the step. The candidate is
-    kept only where its signs on ``A`` equal ``s_A`` (it is then the exact
-    minimiser when the off-support KKT conditions hold too) and its gap is
-    below ``g``, so the step never makes the certificate worse. ``act``,
-    ``L``, ``x``, ``w_new``, ``q_new`` are scratch arrays of length d.
+    nonzeros, so when coordinate descent carries more ``A`` is cut to the
+    ``rank`` largest ``|w_j|``. The system is solved by Cholesky
+    (:mod:`solvers._cholesky`); a singular ``G_AA`` skips the step. The
+    candidate is kept only where its signs on ``A`` equal ``s_A`` (it is
+    then the exact minimiser when the off-support KKT conditions hold too)
+    and its gap is below ``g``, so the step never makes the certificate
+    worse. ``act``, ``L``, ``x``, ``w_new``, ``q_new`` are scratch arrays of
+    length d.
     """
     d = w.shape[0]
     m = 0
@@ -241,48 +252,27 @@ def _newton(G, c, yy, alpha, w, q, g, rank, act, L, x, w_new, q_new):  # pragma:
         return g
     if m > rank:
         size = np.empty(m, w.dtype)
-        for a in range(m):
-            size[a] = -abs(w[act[a]])
+        for i in range(m):
+            size[i] = -abs(w[act[i]])
         keep = np.sort(act[:m][np.argsort(size, kind="mergesort")[:rank]])
         m = rank
         act[:m] = keep
-    for a in range(m):  # Cholesky G_AA = L L^T, lower triangle of L
-        ja = act[a]
-        for b in range(a + 1):
-            s = G[ja, act[b]]
-            for k in range(b):
-                s -= L[a, k] * L[b, k]
-            if b < a:
-                L[a, b] = s / L[b, b]
-            elif s > 0:
-                L[a, a] = np.sqrt(s)
-            else:
-                return g
-    for a in range(m):  # forward: L z = c_A - alpha s_A
-        ja = act[a]
-        s = c[ja] - alpha if w[ja] > 0 else c[ja] + alpha
-        for k in range(a):
-            s -= L[a, k] * x[k]
-        x[a] = s / L[a, a]
-    for a in range(m - 1, -1, -1):  # backward: L^T x = z
-        s = x[a]
-        for k in range(a + 1, m):
-            s -= L[k, a] * x[k]
-        x[a] = s / L[a, a]
-    for a in range(m):
-        if not (x[a] > 0 if w[act[a]] > 0 else x[a] < 0):
-            return g  # a sign flipped (or the candidate is not finite)
+    if not factor(G, act, m, L):
+        return g
+    for i in range(m):
+        x[i] = c[act[i]] - alpha if w[act[i]] > 0 else c[act[i]] + alpha
+    solve(L, m, x)
     w_new[:] = 0
-    for i in range(d):
-        q_new[i] = c[i]
-    for a in range(m):
-        ja = act[a]
-        w_new[ja] = x[a]
-        for i in range(d):
-            q_new[i] -= G[ja, i] * x[a]
+    for i in range(m):
+        if not (x[i] > 0 if w[act[i]] > 0 else x[i] < 0):
+            return g  # a sign changed (or the candidate is not finite)
+        w_new[act[i]] = x[i]
+    _refresh(G, c, w_new, q_new)
     g_new = _gap(w_new, q_new, c, yy, alpha)
     if not g_new < g:
         return g
     w[:] = w_new
     q[:] = q_new
     return g_new
+
+

@@ -1,5 +1,7 @@
 """Shared fixtures and the GPU skip rule."""
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -18,3 +20,14 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+@pytest.fixture
+def lasso_reference_engine(monkeypatch):
+    """``solvers.lasso`` on NumPy input runs its array-API engine, the code other namespaces run.
+
+    NumPy input otherwise runs the compiled engine, which reaches the same
+    certificate by other iterates; tests that compare a namespace with NumPy
+    compare the same code.
+    """
+    monkeypatch.setattr(solvers, "lasso", functools.partial(solvers.lasso, engine="array_api"))

@@ -46,6 +46,7 @@ def assert_strict_matches(out, ref, dtype):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("n,d", SHAPES)
 @pytest.mark.parametrize("name", list(METHODS))
+@pytest.mark.usefixtures("lasso_reference_engine")
 def test_every_method_gives_the_numpy_estimates(name, n, d, dtype):
     p = sample_problems(n, d, 3, 0.3, 3, seed=1, dtype=dtype)
     method = METHODS[name]
@@ -63,6 +64,7 @@ def test_every_method_gives_the_numpy_estimates(name, n, d, dtype):
 
 @pytest.mark.parametrize("n,d", SHAPES)
 @pytest.mark.parametrize("name", list(METHODS))
+@pytest.mark.usefixtures("lasso_reference_engine")
 def test_validation_tuning_on_strict_problems_gives_the_numpy_results(name, n, d):
     p = sample_problems(n, d, 3, 0.3, 3, seed=2)
     tuner = Tuner(METHODS[name], "validation", Setting(n, d, 3, 0.3, "gaussian"))
@@ -93,12 +95,11 @@ CALLS = {
     "preprocess": lambda p: solvers.preprocess(p.X, p.y, split=6),
     "alpha max": lambda p: solvers.lasso_alpha_max(p.X, p.y),
     "alpha max single": lambda p: solvers.lasso_alpha_max(p.X[0, ...], p.y[0, ...]),
-    # the Lasso's NumPy reference here is its array-API engine (NumPy input otherwise runs compiled code)
-    "lasso single": lambda p: solvers.lasso(p.X[0, ...], p.y[0, ...], 0.05, engine="array_api"),
+    "lasso single": lambda p: solvers.lasso(p.X[0, ...], p.y[0, ...], 0.05),
     "lasso finishing stage": lambda p: solvers.lasso(p.X, p.y, [0.3, 0.01, 1e-3], max_iter=3,
-                                                     tol=1e-5, return_info=True, engine="array_api"),
+                                                     tol=1e-5, return_info=True),
     "lasso unfinished": lambda p: solvers.lasso(p.X, p.y, [0.3, 0.01, 1e-3], max_iter=3, finish_max_iter=0,
-                                                return_info=True, engine="array_api"),
+                                                return_info=True),
 }
 
 
@@ -108,6 +109,7 @@ def as_tuple(result):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("call", list(CALLS))
+@pytest.mark.usefixtures("lasso_reference_engine")
 def test_solver_entry_points_give_the_numpy_results(call, dtype):
     p = sample_problems(12, 16, 3, 0.5, 4, seed=3, dtype=dtype)
     on_strict = on_namespace(p, xs)
@@ -123,12 +125,13 @@ def test_solver_entry_points_give_the_numpy_results(call, dtype):
             assert_strict_matches(out, want, dtype)
 
 
+@pytest.mark.usefixtures("lasso_reference_engine")
 def test_lasso_with_duplicated_columns_gives_the_numpy_path(rng):
     X = rng.standard_normal((4, 10, 6))
     X[:, :, 1] = X[:, :, 0]  # an exactly singular active set for the Newton step
     y = 2 * X[:, :, 0] + 0.1 * rng.standard_normal((4, 10))
     alphas = [0.1, 0.01]
-    ref, info_ref = solvers.lasso(X, y, alphas, return_info=True, engine="array_api")
+    ref, info_ref = solvers.lasso(X, y, alphas, return_info=True)
     got, info = solvers.lasso(xs.asarray(X), xs.asarray(y), alphas, return_info=True)
     assert_strict_matches(got, ref, "float64")
     np.testing.assert_array_equal(info.n_iter, info_ref.n_iter)

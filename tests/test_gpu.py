@@ -29,6 +29,7 @@ def cell(**kwargs):
 
 @pytest.mark.parametrize("name", list(METHODS))
 @pytest.mark.parametrize("n,d", [(12, 24), (40, 16)])
+@pytest.mark.usefixtures("lasso_reference_engine")
 def test_every_method_gives_the_numpy_estimates(name, n, d):
     p = sample_problems(n, d, 3, 0.3, 64, seed=1)
     method = METHODS[name]
@@ -78,6 +79,7 @@ def test_device_draws_equal_the_same_draws_made_with_numpy(signal):
         np.testing.assert_allclose(cupy.asnumpy(a), b, rtol=0, atol=1e-12)
 
 
+@pytest.mark.usefixtures("lasso_reference_engine")
 def test_a_cupy_cell_gives_the_numpy_rows():
     methods = list(METHODS)
     on_gpu = pd.DataFrame(run_cell(cell(), methods))

@@ -7,18 +7,20 @@ import numpy as np
 import pytest
 
 from solvers import LassoConvergenceWarning, lasso, lasso_alpha_max
+from solvers._lasso_homotopy import homotopy_path
 
 from test_lasso import objective, problems, sklearn_objective
 
 TOL = 1e-12
 FRACTIONS = np.geomspace(1.0, 1e-3, 12)
-CASES = [("gaussian", 40, 12), ("gaussian", 10, 25), ("ar1", 30, 16), ("ar1", 12, 20), ("duplicated", 30, 12)]
+CASES = [("gaussian", 40, 12), ("gaussian", 10, 25), ("ar1", 30, 16), ("ar1", 12, 20), ("duplicated", 30, 12),
+         ("duplicated", 10, 16)]  # n < d runs the homotopy warm starts, which stop at the duplicated pair
 
 
 def both_engines(X, y, alphas, **kwargs):
     with warnings.catch_warnings():
         warnings.simplefilter("error", LassoConvergenceWarning)
-        return [lasso(X, y, alphas, tol=TOL, max_iter=100_000, return_info=True, engine=engine, **kwargs)
+        return [lasso(X, y, alphas, tol=TOL, return_info=True, engine=engine, **kwargs)
                 for engine in ("compiled", "array_api")]
 
 
@@ -110,3 +112,37 @@ def test_engine_is_checked():
     array_api_strict = pytest.importorskip("array_api_strict")
     with pytest.raises(ValueError, match="engine='compiled' needs NumPy arrays"):
         lasso(array_api_strict.asarray(X), array_api_strict.asarray(y), 0.1, engine="compiled")
+
+
+def test_homotopy_reaches_every_grid_value_with_the_lasso_solution():
+    X, y = problems("gaussian", 4, 12, 30, seed=21)
+    alphas = FRACTIONS * lasso_alpha_max(X, y).max()
+    for b in range(4):
+        G, c = X[b].T @ X[b] / 12, X[b].T @ y[b] / 12
+        H = np.empty((len(alphas), 30))
+        assert homotopy_path((G + G.T) / 2, c, alphas, 12, H) == len(alphas)
+        assert np.count_nonzero(H, axis=1).max() <= 12  # at most rank(G) = n active
+        for g, alpha in enumerate(alphas):
+            ref = sklearn_objective(X[b], y[b], alpha)
+            assert objective(X[b], y[b], H[g], alpha) - ref <= 1e-10 * ref
+
+
+def test_n_below_d_paths_are_certified_at_the_first_sweep():
+    # the homotopy's points are exact: one sweep confirms them (coordinate descent alone needs
+    # hundreds of sweeps per alpha on some of these instances)
+    X, y = problems("gaussian", 50, 12, 30, seed=22)
+    alphas = FRACTIONS * lasso_alpha_max(X, y).max()
+    _, info = lasso(X, y, alphas, return_info=True)
+    assert info.converged.all() and np.mean(info.n_iter == 1) >= 0.99
+
+
+def test_zero_column_at_n_below_d_stays_zero():
+    X, y = problems("gaussian", 3, 10, 20, seed=9)
+    X[:, :, 5] = 0.0
+    alphas = FRACTIONS * lasso_alpha_max(X, y).max()
+    W = lasso(X, y, alphas, tol=1e-13, max_iter=100_000)
+    assert np.all(W[..., 5] == 0.0)
+    for b in range(3):
+        for g, alpha in enumerate(alphas):
+            ref = sklearn_objective(X[b], y[b], alpha)
+            assert abs(objective(X[b], y[b], W[g, b], alpha) - ref) <= 1e-8 * ref
