@@ -12,6 +12,9 @@ lasso_rate           lasso           rate     ``risk / (C sigma^2 s log(e d/s)/n
 pto_rate             pto             upper    ``risk <= 4 (C1 sigma^2 s/n + C2 s d (r2+sigma^2)/n^2)``
 C4_pto_vs_equivar.   pto vs ridge,gd compare  ``risk_pto < min(risk_ridge, risk_gd)``
 C5_pto_vs_lasso      pto vs lasso    compare  ``risk_pto / risk_lasso <= ln d``
+lasso_amp            lasso           limit    ``|risk - lasso_risk_amp(alpha)| <= 4 SE + c_amp limit/min(n, d)``
+bayes_mmse           bayes           limit    ``|risk - mmse_replica| <= 4 SE + c_amp limit/min(n, d)``
+C5_pto_vs_lasso_lim. pto             compare  ``risk_pto / lasso_optimal_risk_amp <= ln d``
 ===================  ==============  =======  =====================================================
 
 Cells outside a claim's regime get the verdict ``outside regime`` (their
@@ -29,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from . import bounds
+from .amp import bayes_risk_amp, lasso_optimal_risk_amp, lasso_risk_amp, mmse_replica
 from .fitting import fit_constants, log_slope
 
 REQUIRED = ("method", "n", "d", "s", "sigma", "signal", "trials", "tuning", "risk_mean", "risk_sem")
@@ -36,6 +40,9 @@ CELL_KEYS = ["n", "d", "s", "sigma", "signal", "tuning"]
 TOLERANCE_SE = 4.0
 FINITE_SIZE = 1.0
 RATE_BAND = 4.0
+#: Finite-size allowance of the AMP limits, ``FINITE_SIZE_AMP * limit / min(n, d)``, and where they are graded.
+FINITE_SIZE_AMP = 10.0
+AMP_MIN_DIMENSION = 32
 HOLDS, VIOLATED, OUTSIDE = "holds", "violated", "outside regime"
 NORM2 = {"gaussian": lambda s: 1.0, "rademacher": lambda s: 1.0, "unnormalized": lambda s: float(s)}
 
@@ -132,7 +139,7 @@ def check_results(results: pd.DataFrame) -> CheckReport:
     for frame, const in (_lasso(df), _pto(df)):
         frames.append(frame)
         constants.append(const)
-    frames += [_c4(df), _c5(df)]
+    frames += [_c4(df), _c5(df), _lasso_amp(df), _bayes_mmse(df), _c5_limit(df)]
     cells = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) else pd.DataFrame()
     constants = pd.concat([c for c in constants if len(c)], ignore_index=True) if any(len(c) for c in constants) \
         else pd.DataFrame()
@@ -258,6 +265,71 @@ def _c5(df) -> pd.DataFrame:
     out = _base(joined, "C5_pto_vs_lasso", joined.risk_mean_rival.to_numpy(float), regime)
     out["method"] = "pto vs lasso"
     out["log_d"] = np.log(d)
+    return _verdict(out, out.ratio <= np.log(d))
+
+
+def _amp_reference(rows: pd.DataFrame, limit, usable: np.ndarray | None = None, **extra: np.ndarray) -> np.ndarray:
+    """``limit(n, d, s, sigma=, signal=, **extra)`` per signal law where ``sigma > 0`` (and ``usable``); NaN elsewhere."""
+    reference = np.full(len(rows), np.nan)
+    ok = rows.sigma.to_numpy(float) > 0
+    if usable is not None:
+        ok &= usable
+    for signal in rows.signal.unique():
+        mask = ok & (rows.signal == signal).to_numpy()
+        if mask.any():
+            n, d, s, sigma = (rows[c].to_numpy(float)[mask] for c in ("n", "d", "s", "sigma"))
+            reference[mask] = limit(n, d, s, sigma=sigma, signal=signal, **{k: v[mask] for k, v in extra.items()})
+    return reference
+
+
+def _amp_regime(rows: pd.DataFrame) -> np.ndarray:
+    """``min(n, d) >= AMP_MIN_DIMENSION`` and ``sigma > 0``."""
+    return (np.minimum(rows.n, rows.d).to_numpy(float) >= AMP_MIN_DIMENSION) & (rows.sigma.to_numpy(float) > 0)
+
+
+def _graded(rows: pd.DataFrame, claim: str, reference: np.ndarray, regime: np.ndarray) -> pd.DataFrame:
+    """Monte Carlo against a limit: ``|risk - limit| <= 4 SE + FINITE_SIZE_AMP limit / min(n, d)``, with ``z``."""
+    out = _base(rows, claim, reference, regime)
+    out["z"] = (out.risk - out.reference) / out.risk_sem
+    slack = TOLERANCE_SE * out.risk_sem + FINITE_SIZE_AMP * out.reference / np.minimum(out.n, out.d)
+    return _verdict(out, (out.risk - out.reference).abs() <= slack)
+
+
+def _lasso_amp(df) -> pd.DataFrame:
+    """Lasso rows at their alpha (``hyperparameter``); a tuned alpha is one alpha only for oracle/theory tuning."""
+    rows = df[df.method == "lasso"]
+    if rows.empty or "hyperparameter" not in rows:
+        return pd.DataFrame()
+    alpha = rows.hyperparameter.to_numpy(float)
+    usable = np.isfinite(alpha) & (alpha > 0)
+    reference = _amp_reference(rows, lasso_risk_amp, usable, alpha=np.where(usable, alpha, 1.0))
+    regime = _amp_regime(rows) & rows.tuning.isin(("oracle", "theory")).to_numpy()
+    return _graded(rows, "lasso_amp", reference, regime)
+
+
+def _bayes_mmse(df) -> pd.DataFrame:
+    """The exact posterior mean against the Bayes risk limit; ``hard_phase``: AMP's fixed point is worse."""
+    rows = df[df.method == "bayes"]
+    if rows.empty:
+        return pd.DataFrame()
+    reference = _amp_reference(rows, mmse_replica)
+    out = _graded(rows, "bayes_mmse", reference, _amp_regime(rows))
+    out["hard_phase"] = _amp_reference(rows, bayes_risk_amp) > reference * (1 + 1e-6)
+    return out
+
+
+def _c5_limit(df) -> pd.DataFrame:
+    """C5 against the exact optimally tuned Lasso limit instead of the Monte Carlo Lasso."""
+    rows = df[df.method == "pto"]
+    if rows.empty:
+        return pd.DataFrame()
+    reference = _amp_reference(rows, lambda *a, **k: lasso_optimal_risk_amp(*a, **k).risk)
+    n, d, s, sigma, r2 = _args(rows)
+    regime = (d <= n) & bounds.lasso_regime(n, d, s, sigma, r2) & _amp_regime(rows)
+    out = _base(rows, "C5_pto_vs_lasso_limit", reference, regime)
+    out["method"] = "pto vs lasso limit"
+    out["log_d"] = np.log(d)
+    out["z"] = (out.risk - out.reference) / out.risk_sem
     return _verdict(out, out.ratio <= np.log(d))
 
 
