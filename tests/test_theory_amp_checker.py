@@ -57,3 +57,38 @@ def test_c5_restated_with_the_optimal_lasso_limit():
     cells = _claim(theory.check_results(pd.DataFrame(rows)), "C5_pto_vs_lasso_limit")
     assert list(cells.verdict) == ["holds", "violated", "outside regime"]
     assert cells.ratio[0] == pytest.approx(0.9 * np.log(d))
+
+
+def test_curves_command_draws_the_sparse_limits(tmp_path, capsys):
+    from simulations.cli import main
+
+    rows = [dict(_row(method, n, 32, 4, 0.3, 0.05, 0.002, alpha=0.02), risk_lo=0.046, risk_hi=0.054)
+            for method in ("lasso", "bayes", "ridge") for n in (32, 64)]
+    rows.append(dict(_row("lasso", 64, 32, 2, 0.3, 0.05, 0.002, alpha=0.02), risk_lo=0.046, risk_hi=0.054))  # s/d
+    path = tmp_path / "results.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    out = tmp_path / "curves"
+    assert main(["curves", "--results", str(path), "--sigma", "0.3", "--gamma-range", "0.25,4,5",
+                 "--out", str(out)]) == 0
+    assert "(6 Monte Carlo points overlaid)" in capsys.readouterr().out
+    curves = pd.read_csv(out / "curves.csv")
+    d = 1000.0
+    optimum = theory.lasso_optimal_risk_amp(d / curves.gamma.to_numpy(), d, d / 8, sigma=0.3)
+    np.testing.assert_allclose(curves.lasso_optimal, optimum.risk, rtol=1e-8)
+    np.testing.assert_allclose(curves.lasso_optimal_alpha_sqrt_d, optimum.alpha * np.sqrt(d), rtol=1e-6)
+    assert np.all(curves.bayes_mmse <= curves.lasso_optimal) and np.all(curves.bayes_mmse <= curves.ridge_optimal)
+    assert main(["curves", "--eps", "1.5", "--out", str(out)]) == 2
+    assert main(["curves", "--signal", "unnormalized", "--out", str(out)]) == 2
+
+
+def test_curves_scale_the_sparse_limits_with_the_signal_norm():
+    # gaussian nonzeros scaled to E||w*||^2 = s are the unnormalized law N(0, 1): an independent path.
+    from simulations.commands.curves import NOMINAL_D, _sparse_limits
+
+    gamma, eps, sigma = np.array([0.5, 2.0]), 0.125, 0.7
+    n, d, s = NOMINAL_D / gamma, NOMINAL_D, eps * NOMINAL_D
+    scaled = _sparse_limits(gamma, sigma, s, eps, "gaussian")
+    np.testing.assert_allclose(scaled["lasso_optimal"],
+                               theory.lasso_optimal_risk_amp(n, d, s, sigma=sigma, signal="unnormalized").risk, rtol=1e-8)
+    np.testing.assert_allclose(scaled["bayes_mmse"], theory.mmse_replica(n, d, s, sigma=sigma, signal="unnormalized"),
+                               rtol=1e-8)

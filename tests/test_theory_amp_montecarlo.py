@@ -44,7 +44,8 @@ def _posterior_mean_check(n, s, sigma, signal, trials, seed):
     limit = theory.mmse_replica(n, d, s, sigma=sigma, signal=signal)
     assert theory.bayes_risk_amp(n, d, s, sigma=sigma, signal=signal) == pytest.approx(limit, rel=1e-9)  # easy phase
     P = sample_problems(n, d, s, sigma, trials, seed=seed, signal=signal)
-    fit = solvers.bayes_posterior_mean(P.X, P.y, s, sigma, signal, max_hypotheses=solvers.bayes_hypotheses(d, s, signal))
+    hypotheses = solvers.bayes_hypotheses(d, s, signal)
+    fit = solvers.bayes_posterior_mean(P.X, P.y, s, sigma, signal, max_hypotheses=hypotheses)
     _check(((fit - P.w_star) ** 2).sum(-1), limit, n, d)
 
 

@@ -292,7 +292,8 @@ def lasso_optimal_risk_amp(n: object, d: object, s: object, *, sigma: object,
     a = _best_threshold(cells.prior, tau)
     alpha = _lasso_state(cells, a, index).alpha
     if np.any(alpha <= 0):
-        raise FixedPointError(f"the best threshold is no Lasso (alpha <= 0) at {cells.namer(index)(int(np.argmin(alpha)))}")
+        worst = cells.namer(index)(int(np.argmin(alpha)))
+        raise FixedPointError(f"the best threshold is no Lasso (alpha <= 0) at {worst}")
     return LassoOptimum(risk=cells.out(R), alpha=cells.out(alpha))
 
 

@@ -269,7 +269,7 @@ def _c5(df) -> pd.DataFrame:
 
 
 def _amp_reference(rows: pd.DataFrame, limit, usable: np.ndarray | None = None, **extra: np.ndarray) -> np.ndarray:
-    """``limit(n, d, s, sigma=, signal=, **extra)`` per signal law where ``sigma > 0`` (and ``usable``); NaN elsewhere."""
+    """``limit(n, d, s, sigma=, signal=, **extra)`` per signal law where ``sigma > 0`` and ``usable``; else NaN."""
     reference = np.full(len(rows), np.nan)
     ok = rows.sigma.to_numpy(float) > 0
     if usable is not None:

@@ -67,8 +67,9 @@ class SparsePrior:
     """Law of ``W = sqrt(d) w*_j``: a mixture of components ``N(mean_k, var_k)`` with weights ``weight_k``.
 
     Symmetric under ``W -> -W``: a component with a negative mean mirrors one
-    with the opposite mean, the same variance and weight. Each attribute is a tuple over components of arrays of one common shape
-    (the broadcast parameter shape).
+    with the opposite mean, the same variance and weight. Each attribute is a
+    tuple over components of arrays of one common shape (the broadcast
+    parameter shape).
     """
 
     weight: tuple[np.ndarray, ...]

@@ -3,10 +3,16 @@
 Plots, against gamma = d / n, the Marchenko-Pastur limits of the excess risk
 of optimally tuned ridge, ridgeless least squares, and GD with step
 1 / (1 + sqrt(gamma))^2 (= 1 / l_max of the limit spectrum) at several step
-counts T, at ||w*||^2 = --signal-norm2 and noise --sigma. Instant: no
-sampling. With --results, the ridge and gd rows of a sweep (the given sigma,
-any signal law with that E||w*||^2) are overlaid as points with 95% bars at
-x = d / n. Writes DIR/curves.png and DIR/curves.csv.
+counts T, at ||w*||^2 = --signal-norm2 and noise --sigma; and, for an
+s-sparse w* (s/d = --eps, nonzeros from --signal), the AMP state-evolution
+limits of the optimally tuned Lasso and of the Bayes risk (the AMP fixed
+point and the replica MMSE, which differ only in the hard phase;
+theory.amp). No sampling (the sparse limits take a few seconds). With
+--results, the ridge, gd, lasso and bayes rows of a sweep (the given sigma,
+any signal law with that E||w*||^2; for lasso and bayes the --signal law and
+s/d = --eps) are overlaid as points with 95% bars at x = d / n, each Lasso
+point with its limit at the alpha the sweep chose. Writes DIR/curves.png and
+DIR/curves.csv.
 """
 
 from __future__ import annotations
@@ -17,6 +23,10 @@ from pathlib import Path
 import numpy as np
 
 from . import add_command
+
+#: Laws of the sparse limits (both with E||w*||^2 = 1) and the d at which their d-free limits are evaluated.
+SPARSE_SIGNALS = ("gaussian", "rademacher")
+NOMINAL_D = 10_000
 
 
 def _range(text: str) -> tuple[float, float, int]:
@@ -38,6 +48,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--sigma", type=float, default=0.1, help="noise standard deviation (default 0.1)")
     parser.add_argument("--signal-norm2", type=float, default=1.0, help="||w*||^2 (default 1)")
     parser.add_argument("--steps", default="1,4,16,64", help="GD step counts, comma separated")
+    parser.add_argument("--eps", type=float, default=0.125, help="s/d of the Lasso and Bayes limits (default 1/8)")
+    parser.add_argument("--signal", default="gaussian", help="law of the nonzeros: gaussian (default) or rademacher")
     parser.add_argument("--results", type=Path, default=None, help="results.csv to overlay")
     parser.add_argument("--out", type=Path, default=Path("runs/curves"), help="output directory")
 
@@ -46,6 +58,11 @@ def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from theory import gd_risk_limit, ridge_optimal_risk, ridge_risk_limit
+
+    if not 0 < args.eps <= 1:
+        raise ValueError(f"--eps must be in (0, 1], got {args.eps}")
+    if args.signal not in SPARSE_SIGNALS:
+        raise ValueError(f"--signal must be one of {SPARSE_SIGNALS}, got {args.signal!r}")
 
     low, high, points = args.gamma_range
     if not (0 < low < high) or points < 2:
@@ -67,7 +84,9 @@ def run(args: argparse.Namespace) -> int:
                            "ridgeless": ridge_risk_limit(gamma, r2, s2, 0.0)})
     for T in steps:
         curves[f"gd_T{T}"] = gd_risk_limit(gamma, r2, s2, eta, T)
-    overlay = _overlay(args.results, args.sigma, r2) if args.results is not None else None
+    if args.sigma > 0 and r2 > 0:
+        curves = curves.assign(**_sparse_limits(gamma, args.sigma, r2, args.eps, args.signal))
+    overlay = _overlay(args.results, args.sigma, r2, args) if args.results is not None else None
     args.out.mkdir(parents=True, exist_ok=True)
     curves.to_csv(args.out / "curves.csv", index=False)
     _plot(curves, overlay, args, args.out / "curves.png")
@@ -76,8 +95,29 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _overlay(path: Path, sigma: float, r2: float):
+def _sparse_limits(gamma: np.ndarray, sigma: float, r2: float, eps: float, signal: str) -> dict[str, np.ndarray]:
+    """Optimal Lasso and Bayes limits at ``d/n = gamma``, ``s/d = eps``, ``E||w*||^2 = r2``.
+
+    The laws have ``E||w*||^2 = 1``; scaling ``w*`` by ``c = sqrt(r2)`` scales
+    the risks by ``c^2`` at noise ``sigma / c`` (and the Lasso's alpha by c).
+    The limits depend on the sizes only through ``d/n``, ``s/d`` and
+    ``alpha sqrt(d)``; they are evaluated at ``d = NOMINAL_D``.
+    """
+    from theory import bayes_risk_amp, lasso_optimal_risk_amp, mmse_replica
+
+    c = np.sqrt(r2)
+    d = NOMINAL_D
+    sizes = (d / gamma, d, eps * d)
+    optimum = lasso_optimal_risk_amp(*sizes, sigma=sigma / c, signal=signal)
+    return {"lasso_optimal": r2 * optimum.risk, "lasso_optimal_alpha_sqrt_d": c * optimum.alpha * np.sqrt(d),
+            "bayes_amp": r2 * bayes_risk_amp(*sizes, sigma=sigma / c, signal=signal),
+            "bayes_mmse": r2 * mmse_replica(*sizes, sigma=sigma / c, signal=signal)}
+
+
+def _overlay(path: Path, sigma: float, r2: float, args: argparse.Namespace):
     import pandas as pd
+
+    from theory import lasso_risk_amp
 
     from simulations.problems import signal_norm2
 
@@ -87,9 +127,19 @@ def _overlay(path: Path, sigma: float, r2: float):
     missing = {"method", "n", "d", "s", "sigma", "signal", "risk_mean", "risk_lo", "risk_hi"} - set(frame.columns)
     if missing:
         raise ValueError(f"--results is missing columns {sorted(missing)}")
-    frame = frame[frame.method.isin(["ridge", "gd"]) & np.isclose(frame.sigma, sigma)]
+    sparse = frame.method.isin(["lasso", "bayes"]) & (frame.signal == args.signal) & np.isclose(frame.s / frame.d,
+                                                                                                  args.eps)
+    frame = frame[(frame.method.isin(["ridge", "gd"]) | sparse) & np.isclose(frame.sigma, sigma)]
     frame = frame[[np.isclose(signal_norm2(g, int(s)), r2) for g, s in zip(frame.signal, frame.s)]]
-    return frame.assign(gamma=frame.d / frame.n)
+    frame = frame.assign(gamma=frame.d / frame.n, limit_at_alpha=np.nan)
+    lasso = (frame.method == "lasso") & (frame.sigma > 0)
+    if "hyperparameter" in frame and lasso.any():
+        rows = frame[lasso]
+        frame.loc[lasso, "limit_at_alpha"] = lasso_risk_amp(rows.n.to_numpy(float), rows.d.to_numpy(float),
+                                                            rows.s.to_numpy(float), sigma=sigma,
+                                                            alpha=rows.hyperparameter.to_numpy(float),
+                                                            signal=args.signal)
+    return frame
 
 
 def _plot(curves, overlay, args, path: Path) -> None:
@@ -103,8 +153,21 @@ def _plot(curves, overlay, args, path: Path) -> None:
     ax.plot(curves.gamma, curves.ridgeless, "k:", label="ridgeless (min-norm LS)")
     for column in [c for c in curves.columns if c.startswith("gd_T")]:
         ax.plot(curves.gamma, curves[column], "--", label=f"GD, T = {column[4:]}, eta = 1/(1+sqrt(gamma))^2")
+    if "lasso_optimal" in curves:
+        sparse = f"s/d = {args.eps:g}, {args.signal}"
+        ax.plot(curves.gamma, curves.lasso_optimal, "-", color="tab:red", lw=2,
+                label=f"Lasso, optimal alpha (AMP, {sparse})")
+        ax.plot(curves.gamma, curves.bayes_mmse, "-", color="tab:purple", lw=2, label=f"Bayes MMSE (replica, {sparse})")
+        hard = curves.bayes_amp > curves.bayes_mmse * (1 + 1e-6)
+        if hard.any():
+            ax.plot(curves.gamma.where(hard), curves.bayes_amp.where(hard), ":", color="tab:purple",
+                    label="Bayes AMP fixed point (hard phase)")
     if overlay is not None:
-        for method, marker in (("ridge", "o"), ("gd", "s")):
+        limits = overlay[np.isfinite(overlay.limit_at_alpha)]
+        if len(limits):
+            ax.plot(limits.gamma, limits.limit_at_alpha, "x", color="tab:red", ms=6,
+                    label="Lasso AMP limit at the sweep's alpha")
+        for method, marker in (("ridge", "o"), ("gd", "s"), ("lasso", "^"), ("bayes", "D")):
             rows = overlay[overlay.method == method]
             if len(rows):
                 err = [rows.risk_mean - rows.risk_lo, rows.risk_hi - rows.risk_mean]
@@ -112,7 +175,7 @@ def _plot(curves, overlay, args, path: Path) -> None:
                 ax.errorbar(rows.gamma, rows.risk_mean, yerr=err, fmt=marker, ms=4, capsize=2,
                             label=f"Monte Carlo {method} ({tuning} tuning)")
     ax.set(xscale="log", yscale="log", xlabel="gamma = d / n", ylabel="excess risk ||w_hat - w*||^2",
-           ylim=(max(1e-4, float(np.nanmin(curves.ridge_optimal)) / 2), None),
+           ylim=(max(1e-5, float(np.nanmin(curves.drop(columns="gamma").to_numpy())) / 2), None),
            title=f"deterministic equivalents, ||w*||^2 = {args.signal_norm2:g}, sigma = {args.sigma:g}")
     ax.legend(fontsize=7)
     fig.savefig(path, dpi=120, bbox_inches="tight")
