@@ -22,9 +22,9 @@ bayes    --           the exact posterior mean (``solvers.bayes_posterior_mean``
                       out of cells with sigma = 0 or more than 40 000 hypotheses
 lasso    alpha        30 values log-spaced in ``[1e-3, 1] * sqrt(r2 + sigma^2)`` (the scale of
                       ``alpha_max = ||X^T y / n||_inf``); theory ``sigma sqrt(2 log d / n)``
-                      (``solvers.lasso_theory_alpha``, c = 1); duality-gap tolerance 1e-8,
-                      300 batched sweeps then at most 10^4 scikit-learn sweeps per
-                      unconverged pair; what remains unconverged is counted
+                      (``solvers.lasso_theory_alpha``, c = 1); duality-gap tolerance 1e-8
+                      (1e-5 in float32), 300 sweeps then at most 10^4 scikit-learn sweeps
+                      per unconverged pair; what remains unconverged is counted
 =======  ===========  ==========================================================
 """
 
@@ -39,7 +39,6 @@ from typing import Any, Callable
 import numpy as np
 
 import solvers
-from solvers._backend import namespace
 from .problems import signal_norm2
 
 NO_PARAMETER = np.array([np.nan])
@@ -157,8 +156,8 @@ def _pto(X, y, grid, setting, support):
 def _lasso(X, y, grid, setting, support):
     with warnings.catch_warnings():  # non-convergence is counted in the `unconverged` column
         warnings.simplefilter("ignore", solvers.LassoConvergenceWarning)
-        tol = 1e-8 if X.dtype == namespace(X).float64 else 1e-5  # float32 cannot certify smaller gaps
-        W, info = solvers.lasso(X, y, grid, tol=tol, max_iter=300, finish_max_iter=10_000, return_info=True)
+        # default tol: 1e-8 in float64, 1e-5 in float32 (which cannot certify smaller gaps)
+        W, info = solvers.lasso(X, y, grid, max_iter=300, finish_max_iter=10_000, return_info=True)
     return W, info.converged
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ._backend import namespace
+from ._threads import single_blas_thread
 from ._validation import check_problem
 
 #: Laws of the nonzero entries of ``w*``: ``"gaussian"`` N(0, 1/s), ``"unnormalized"`` N(0, 1),
@@ -36,6 +37,7 @@ def bayes_hypotheses(d: int, s: int, signal: str = "gaussian") -> int:
     return math.comb(d, s) * (2**s if signal == "rademacher" else 1)
 
 
+@single_blas_thread
 def bayes_posterior_mean(X: Any, y: Any, s: int, sigma: float, signal: str = "gaussian",
                          max_hypotheses: int = MAX_HYPOTHESES) -> Any:
     """Posterior mean of ``w*`` under the sampler's s-sparse prior: the MMSE estimator, batched.

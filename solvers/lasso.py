@@ -14,6 +14,7 @@ from sklearn.linear_model import Lasso
 
 from ._backend import namespace, to_numpy
 from ._lasso_cd import PathResult, cd_path, duality_gap
+from ._threads import single_blas_thread
 from ._validation import check_grid, check_problem
 
 #: Default duality-gap tolerance by precision: float32 cannot certify gaps
@@ -137,22 +138,7 @@ def lasso(X: Any, y: Any, alpha: Any, *, tol: float | None = None, max_iter: int
     max_iter = _check_max_iter(max_iter)
     if isinstance(finish_max_iter, bool) or not isinstance(finish_max_iter, (int, np.integer)) or finish_max_iter < 0:
         raise ValueError(f"finish_max_iter must be an integer >= 0, got {finish_max_iter!r}")
-    solve = _engine(engine, X)
-    xp = namespace(X, y)
-    n = X.shape[1]
-    Xt = xp.matrix_transpose(X)
-    G = Xt @ X / n
-    G = (G + xp.matrix_transpose(G)) / 2  # exactly symmetric
-    c = _correlation(X, y)
-    yy = xp.sum(y * y, axis=1) / n
-
-    order = np.argsort(-alphas, kind="stable")
-    result = solve(G, c, yy, alphas[order], tol, max_iter, rank=min(n, X.shape[2]))
-    back = np.argsort(order, kind="stable")
-    w = xp.take(result.coef, xp.asarray(back), axis=0)
-    info = LassoInfo(converged=result.converged[back], gap=result.gap[back], n_iter=result.n_iter[back])
-    if finish_max_iter and not info.converged.all():
-        w, info = _finish(X, y, G, c, yy, alphas, w, info, tol, finish_max_iter)
+    w, info = _path(X, y, alphas, tol, max_iter, finish_max_iter, _engine(engine, X))
     if not info.converged.all():
         warnings.warn(
             f"Lasso did not converge for {int((~info.converged).sum())} of {info.converged.size} "
@@ -168,6 +154,32 @@ def lasso(X: Any, y: Any, alpha: Any, *, tol: float | None = None, max_iter: int
         w = w[0, ...]
         info = LassoInfo(*(a[0] for a in (info.converged, info.gap, info.n_iter)))
     return (w, info) if return_info else w
+
+
+@single_blas_thread
+def _path(X: Any, y: Any, alphas: np.ndarray, tol: float, max_iter: int, finish_max_iter: int,
+          solve: Callable[..., PathResult]) -> tuple[Any, LassoInfo]:
+    """The path of validated problems by engine ``solve``, then the finishing stage; grid in the given order.
+
+    Runs with one BLAS thread (:mod:`solvers._threads`); the warning about
+    unconverged pairs is left to :func:`lasso`, so that it names the caller.
+    """
+    xp = namespace(X, y)
+    n = X.shape[1]
+    Xt = xp.matrix_transpose(X)
+    G = Xt @ X / n
+    G = (G + xp.matrix_transpose(G)) / 2  # exactly symmetric
+    c = _correlation(X, y)
+    yy = xp.sum(y * y, axis=1) / n
+
+    order = np.argsort(-alphas, kind="stable")
+    result = solve(G, c, yy, alphas[order], tol, max_iter, rank=min(n, X.shape[2]))
+    back = np.argsort(order, kind="stable")
+    w = xp.take(result.coef, xp.asarray(back), axis=0)
+    info = LassoInfo(converged=result.converged[back], gap=result.gap[back], n_iter=result.n_iter[back])
+    if finish_max_iter and not info.converged.all():
+        w, info = _finish(X, y, G, c, yy, alphas, w, info, tol, finish_max_iter)
+    return w, info
 
 
 def _engine(engine: str, X: Any) -> Callable[..., PathResult]:

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from ._backend import in_batches, namespace
+from ._threads import single_blas_thread
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class Spectrum:
     null: Any
 
     @classmethod
+    @single_blas_thread
     def of(cls, X: Any, y: Any) -> "Spectrum":
         """Decompose validated problems ``X`` (trials, n, d), ``y`` (trials, n)."""
         xp = namespace(X, y)
@@ -78,6 +80,7 @@ class Spectrum:
         """Largest eigenvalue per instance, shape (trials,)."""
         return self.eigvals[..., -1]
 
+    @single_blas_thread
     def apply(self, filt: Any) -> Any:
         """Estimates for filter values ``filt`` of shape (G, trials, k) -> (G, trials, d).
 
