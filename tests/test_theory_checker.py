@@ -87,3 +87,15 @@ def test_curves_command(results, tmp_path):
     assert len(curves) == 20 and (out / "curves.png").is_file()
     assert np.allclose(curves.ridge_optimal, theory.ridge_optimal_risk(curves.gamma.to_numpy(), 1.0, 0.25))
     assert main(["curves", "--gamma-range", "2,1,5", "--out", str(out)]) == 2
+
+
+def test_a_curved_slope_is_not_read_as_consistent():
+    # Risk curving symmetrically about the middle of the n range: the fitted slope stays at the predicted -1 and
+    # the interval (widened by sqrt(chi2/dof)) contains it, but no power law fits the points.
+    middle = np.sqrt(64 * 512)
+    report = theory.check_results(_lasso_rows(3.0, lambda n, d: np.exp(0.3 * np.log(n / middle) ** 2)))
+    slopes = report.slopes[report.slopes.variable == "n"]
+    assert len(slopes) == 3
+    assert ((slopes.ci_lo <= slopes.predicted) & (slopes.predicted <= slopes.ci_hi)).all()
+    assert (slopes.chi2_dof > 10).all() and not slopes.power_law.any() and not slopes.consistent.any()
+    assert "power_law False" in report.to_string()

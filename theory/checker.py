@@ -44,6 +44,8 @@ RATE_BAND = 4.0
 FINITE_SIZE_AMP = 10.0
 AMP_MIN_DIMENSION = 32
 HOLDS, VIOLATED, OUTSIDE = "holds", "violated", "outside regime"
+SLOPES_NOTE = ("(CIs are widened by sqrt(chi2_dof) where chi2_dof > 1; power_law False: the points curve beyond "
+               "their errors (chi-square p < 1e-3), so the slope is a summary, not a test, and consistent is False)")
 NORM2 = {"gaussian": lambda s: 1.0, "rademacher": lambda s: 1.0, "unnormalized": lambda s: float(s)}
 
 
@@ -58,8 +60,11 @@ class CheckReport:
         reference, ratio = risk / reference, in_regime, verdict.
     slopes : DataFrame
         Fitted log-log slopes of risk in n, d or s (the other parameters
-        fixed) with 95% CIs, the predicted exponent over the same points and
-        whether the CI contains it.
+        fixed) with 95% CIs (widened by ``sqrt(chi2/dof)`` when that exceeds
+        1), the predicted exponent over the same points, ``power_law``
+        (whether a power law fits the points, chi-square p-value >= 1e-3)
+        and ``consistent``: a power law fits and the CI contains the
+        prediction.
     constants : DataFrame
         Fitted constants per claim, tuning and signal, with the spread
         (max / min) of risk / fitted rate over the cells used.
@@ -82,7 +87,8 @@ class CheckReport:
         parts = ["== verdicts per claim", self.summary().to_string(),
                  "== fitted constants", self.constants.to_string(index=False, **fmt) if len(self.constants) else "(none)",
                  "== log-log slopes (95% CI) vs predicted exponents",
-                 self.slopes.to_string(index=False, **fmt) if len(self.slopes) else "(no parameter varies over >= 3 values)"]
+                 self.slopes.to_string(index=False, **fmt) if len(self.slopes) else "(no parameter varies over >= 3 values)",
+                 SLOPES_NOTE]
         if cells:
             parts += ["== cells", self.cells.to_string(index=False, **fmt)]
         return "\n".join(parts)
@@ -368,6 +374,7 @@ def _slopes(df: pd.DataFrame, constants: pd.DataFrame) -> pd.DataFrame:
             rows.append({"method": key[0], "variable": var, **dict(zip(fixed[1:], key[1:])),
                          "points": fit.points, "range": f"{group[var].min()}-{group[var].max()}",
                          "slope": fit.slope, "ci_lo": fit.ci_lo, "ci_hi": fit.ci_hi, "chi2_dof": fit.chi2_dof,
-                         "predicted": pred_slope,
-                         "consistent": bool(fit.ci_lo <= pred_slope <= fit.ci_hi) if np.isfinite(pred_slope) else None})
+                         "power_law": fit.power_law, "predicted": pred_slope,
+                         "consistent": bool(fit.power_law and fit.ci_lo <= pred_slope <= fit.ci_hi)
+                         if np.isfinite(pred_slope) else None})
     return pd.DataFrame(rows)

@@ -8,6 +8,10 @@ import numpy as np
 from scipy import stats
 from scipy.optimize import nnls
 
+#: A slope fit whose chi-square has a p-value below this is "not a power law": the points curve (in log-log)
+#: beyond their standard errors, and its widened interval is not evidence for any exponent.
+POWER_LAW_P = 1e-3
+
 
 @dataclass(frozen=True)
 class SlopeFit:
@@ -20,6 +24,9 @@ class SlopeFit:
     points : int
     chi2_dof : float
         Reduced chi-square of the fit (NaN with two points).
+    p_value : float
+        Probability of a chi-square at least this large if the points were a
+        power law with the given standard errors (NaN with two points).
     """
 
     slope: float
@@ -27,6 +34,12 @@ class SlopeFit:
     ci_hi: float
     points: int
     chi2_dof: float
+    p_value: float
+
+    @property
+    def power_law(self) -> bool:
+        """Whether a power law fits the points: ``p_value >= POWER_LAW_P`` (True with two points, untestable)."""
+        return not self.p_value < POWER_LAW_P
 
 
 def log_slope(x: np.ndarray, risk: np.ndarray, sem: np.ndarray) -> SlopeFit:
@@ -40,6 +53,9 @@ def log_slope(x: np.ndarray, risk: np.ndarray, sem: np.ndarray) -> SlopeFit:
     law over the points: the interval widens instead of pretending to be
     precise), and the interval uses the Student-t quantile with ``k - 2``
     degrees of freedom (normal when ``k = 2``, where no misfit can be seen).
+    A fit with a large chi-square gets a wide interval, but it is flagged by
+    :attr:`SlopeFit.power_law`: callers must not read that interval as a
+    test of an exponent.
     """
     x, risk, sem = (np.asarray(v, dtype=float) for v in (x, risk, sem))
     A = np.column_stack([np.ones_like(x), np.log(x)])
@@ -50,10 +66,11 @@ def log_slope(x: np.ndarray, risk: np.ndarray, sem: np.ndarray) -> SlopeFit:
     dof = x.size - 2
     chi2 = float(np.sum(W * (np.log(risk) - A @ coef) ** 2))
     chi2_dof = chi2 / dof if dof > 0 else float("nan")
+    p_value = float(stats.chi2.sf(chi2, dof)) if dof > 0 else float("nan")
     se = float(np.sqrt(cov[1, 1] * (max(1.0, chi2_dof) if dof > 0 else 1.0)))
     q = stats.t.ppf(0.975, dof) if dof > 0 else stats.norm.ppf(0.975)
     b = float(coef[1])
-    return SlopeFit(b, b - q * se, b + q * se, int(x.size), chi2_dof)
+    return SlopeFit(b, b - q * se, b + q * se, int(x.size), chi2_dof, p_value)
 
 
 def fit_constants(terms: np.ndarray, risk: np.ndarray) -> np.ndarray:
