@@ -9,9 +9,6 @@ from typing import Any, Callable
 
 import numpy as np
 
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import Lasso
-
 from ._backend import namespace, to_numpy
 from ._lasso_cd import PathResult, cd_path, duality_gap
 from ._threads import single_blas_thread
@@ -211,6 +208,9 @@ def _finish(X: Any, y: Any, G: Any, c: Any, yy: Any, alphas: np.ndarray, w: Any,
     back whole to the namespace of ``X`` (the array API has no scatter to
     write back only the finished pairs).
     """
+    from sklearn.exceptions import ConvergenceWarning  # imported here: `import solvers` does not load scikit-learn
+    from sklearn.linear_model import Lasso
+
     xp = namespace(X, y)
     converged, gap, n_iter = info.converged.copy(), info.gap.copy(), info.n_iter.copy()
     pairs = np.argwhere(~converged)

@@ -1,0 +1,27 @@
+"""Import cost: ``import solvers`` and the command line's help load no heavy dependency."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+HEAVY = ("sklearn", "numba", "scipy", "pandas", "matplotlib", "torch", "tqdm", "dask")
+
+
+def loaded_after(code: str) -> list[str]:
+    """The heavy top-level modules present in ``sys.modules`` after running ``code`` in a fresh interpreter."""
+    probe = f"{code}\nimport sys\nprint('loaded:' + ','.join(m for m in {HEAVY!r} if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    line = [text for text in result.stdout.splitlines() if text.startswith("loaded:")][-1]
+    return [m for m in line.removeprefix("loaded:").split(",") if m]
+
+
+def test_import_solvers_loads_no_heavy_dependency():
+    assert loaded_after("import solvers") == []
+
+
+def test_scikit_learn_loads_only_to_finish_unconverged_lasso_pairs():
+    assert "sklearn" not in loaded_after("import numpy as np, solvers\n"
+                                         "X = np.random.default_rng(0).standard_normal((3, 20, 5))\n"
+                                         "solvers.lasso(X, X[..., 0], [0.1])")
