@@ -44,8 +44,10 @@ def oracle_support(X: Any, y: Any, support: Any) -> Any:
     ----------
     X : array (trials, n, d) or (n, d)
     y : array (trials, n) or (n,)
-    support : int array (trials, s) or (s,)
-        Column indices of the support of each instance (distinct).
+    support : int array (trials, s) or (s,), or bool array (trials, d) or (d,)
+        Column indices of the support of each instance (distinct), or a
+        boolean mask of the support columns with the same number ``s`` of
+        ``True`` entries in every instance.
 
     Returns
     -------
@@ -57,6 +59,8 @@ def oracle_support(X: Any, y: Any, support: Any) -> Any:
     if single:
         support = support[None, ...]
     trials, _, d = X.shape
+    if xp.isdtype(support.dtype, "bool"):
+        support = _mask_indices(xp, support, (trials, d))
     if support.ndim != 2 or support.shape[0] != trials or support.shape[1] < 1:
         raise ValueError(
             f"support must have shape (trials, s) = ({trials}, s) with s >= 1, got {tuple(support.shape)}"
@@ -71,3 +75,15 @@ def oracle_support(X: Any, y: Any, support: Any) -> Any:
     placed = support[:, :, None] == xp.arange(d)
     w = xp.sum(xp.where(placed, w_S[:, :, None], 0.0), axis=1)
     return w[0, ...] if single else w
+
+
+def _mask_indices(xp: Any, mask: Any, shape: tuple[int, int]) -> Any:
+    """The column indices (trials, s), ascending, of a boolean support mask (trials, d) with s True per row."""
+    if tuple(mask.shape) != shape:
+        raise ValueError(f"a boolean support must have shape (trials, d) = {shape}, got {tuple(mask.shape)}")
+    counts = xp.sum(xp.astype(mask, xp.int64), axis=1)
+    s = int(counts[0])
+    if s < 1 or bool(xp.any(counts != s)):
+        raise ValueError("a boolean support needs the same number s >= 1 of True entries in every instance, got "
+                         f"counts from {int(xp.min(counts))} to {int(xp.max(counts))}")
+    return xp.argsort(xp.astype(~mask, xp.int8), axis=1, stable=True)[:, :s]

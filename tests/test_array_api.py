@@ -77,8 +77,15 @@ def test_validation_tuning_on_strict_problems_gives_the_numpy_results(name, n, d
         np.testing.assert_allclose(got, want, rtol=RTOL["float64"])
 
 
+def support_mask(p):
+    """The boolean (trials, d) mask of ``p.support``, in the namespace of ``p``."""
+    xp = array_namespace(p.support)
+    return xp.any(p.support[:, :, None] == xp.arange(p.X.shape[2])[None, None, :], axis=1)
+
+
 CALLS = {
     "ols single": lambda p: solvers.ols(p.X[0, ...], p.y[0, ...]),
+    "oracle mask": lambda p: solvers.oracle_support(p.X, p.y, support_mask(p)),
     "oracle single": lambda p: solvers.oracle_support(p.X[0, ...], p.y[0, ...], p.support[0, ...]),
     "ridge scalar": lambda p: solvers.ridge(p.X, p.y, 0.1),
     "ridge single path": lambda p: solvers.ridge(p.X[0, ...], p.y[0, ...], [0.01, 1.0]),

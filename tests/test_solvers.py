@@ -107,6 +107,20 @@ def test_oracle_support_is_lstsq_on_the_support(rng):
         expected = np.zeros(12)
         expected[support[i]] = np.linalg.lstsq(X[i][:, support[i]], y[i], rcond=None)[0]
         np.testing.assert_allclose(w[i], expected, atol=1e-10)
+    mask = np.zeros((4, 12), dtype=bool)
+    np.put_along_axis(mask, support, True, axis=1)
+    np.testing.assert_array_equal(solvers.oracle_support(X, y, mask), w)
+    np.testing.assert_array_equal(solvers.oracle_support(X[0], y[0], mask[0]), w[0])
+
+
+def test_oracle_support_names_a_bad_boolean_mask(rng):
+    X, y = problems(rng, 2, 10, 6)
+    mask = np.zeros((2, 6), dtype=bool)
+    mask[0, :2], mask[1, :3] = True, True
+    with pytest.raises(ValueError, match="same number s >= 1 of True entries .* from 2 to 3"):
+        solvers.oracle_support(X, y, mask)
+    with pytest.raises(ValueError, match=r"shape \(trials, d\) = \(2, 6\), got \(2, 5\)"):
+        solvers.oracle_support(X, y, mask[:, :5])
 
 
 def rotate(rng, X, y, fit):
