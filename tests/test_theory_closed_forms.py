@@ -134,7 +134,11 @@ def test_exact_bounds_match_formulas():
     assert theory.oracle_exact(20, 50, 4, 0.5, 1.0) == pytest.approx(0.25 * 4 / 15)
     assert theory.ols_exact(30, 10, 2, 0.5, 1.0) == pytest.approx(0.25 * 10 / 19)
     assert theory.ols_exact(10, 30, 2, 0.5, 1.0) == pytest.approx(1 - 10 / 30 + 0.25 * 10 / 19)
-    assert np.isnan(theory.ols_exact(10, 11, 2, 0.5, 1.0))
+    # |n - d| <= 1: infinite inverse-Wishart mean, so an infinite risk with noise and the bias alone without.
+    assert np.all(theory.ols_exact([9, 10, 11], 10, 2, 0.5, 1.0) == np.inf)
+    np.testing.assert_allclose(theory.ols_exact([9, 10, 11], 10, 2, 0.0, 1.0), [0.1, 0.0, 0.0])
+    assert np.all(theory.oracle_exact([4, 5], 50, 4, 0.5, 1.0) == np.inf)
+    np.testing.assert_array_equal(theory.oracle_exact([3, 4, 5], 50, 4, 0.0, 1.0), [np.nan, 0.0, 0.0])
     assert theory.equivariant_floor(50, 100, 3, 0.3, 1.0) == pytest.approx(theory.ridge_optimal_risk(2.0, 1.0, 0.09))
 
 

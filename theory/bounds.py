@@ -43,11 +43,16 @@ def oracle_exact(n, d, s, sigma, signal_norm2) -> np.ndarray:
     """Exact risk of least squares on the true support: ``sigma^2 s / (n - s - 1)``.
 
     ``E tr((X_S^T X_S)^{-1}) = s / (n - s - 1)`` (inverse-Wishart mean) for
-    ``n >= s + 2``; independent of ``w*``.
+    ``n >= s + 2``; independent of ``w*``. At ``n in {s, s + 1}`` that mean
+    is infinite, so the risk is ``inf`` when ``sigma > 0`` (0 when
+    ``sigma = 0``: the support is fitted exactly). NaN for ``n < s``, which
+    this formula does not cover.
     """
     n, d, s, sigma, _ = _params(n, d, s, sigma, signal_norm2)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(n >= s + 2, sigma**2 * s / (n - s - 1), np.nan)
+        exact = sigma**2 * s / (n - s - 1)
+    edge = np.where(sigma > 0, np.inf, 0.0)
+    return np.where(n >= s + 2, exact, np.where(n >= s, edge, np.nan))
 
 
 def oracle_exact_regime(n, d, s, sigma, signal_norm2) -> np.ndarray:
@@ -62,13 +67,17 @@ def ols_exact(n, d, s, sigma, signal_norm2) -> np.ndarray:
     ``sigma^2 d / (n - d - 1)`` for ``n >= d + 2``;
     ``r2 (1 - n/d) + sigma^2 n / (d - n - 1)`` for ``d >= n + 2`` (the
     projection ``X^+ X`` is uniform of rank n, and
-    ``E tr((X X^T)^{-1}) = n / (d - n - 1)``); NaN in between.
+    ``E tr((X X^T)^{-1}) = n / (d - n - 1)``). For ``|n - d| <= 1`` the
+    inverse-Wishart mean is infinite, so the risk is ``inf`` when
+    ``sigma > 0``; with ``sigma = 0`` it is the bias alone,
+    ``r2 max(0, 1 - n/d)``.
     """
     n, d, s, sigma, r2 = _params(n, d, s, sigma, signal_norm2)
     with np.errstate(divide="ignore", invalid="ignore"):
         under = sigma**2 * d / (n - d - 1)
         over = r2 * (1 - n / d) + sigma**2 * n / (d - n - 1)
-    return np.where(n >= d + 2, under, np.where(d >= n + 2, over, np.nan))
+    edge = np.where(sigma > 0, np.inf, r2 * np.maximum(0.0, 1 - n / d))
+    return np.where(n >= d + 2, under, np.where(d >= n + 2, over, edge))
 
 
 def ols_exact_regime(n, d, s, sigma, signal_norm2) -> np.ndarray:
