@@ -21,7 +21,6 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 LOGS=${OUT:-runs/gpu}
 STAGE=${1:-all}
-mkdir -p "$LOGS"
 case $STAGE in tests|bench|train|all) ;; *) echo "usage: $0 [tests|bench|train|all]" >&2; exit 2 ;; esac
 
 if ! "$PY" -c "import array_api_compat" 2>/dev/null; then
@@ -35,6 +34,7 @@ if ! "$PY" -c "import array_api_compat" 2>/dev/null; then
 fi
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
 "$PY" -c "import cupy; print('GPU:', cupy.cuda.runtime.getDeviceProperties(0)['name'].decode(), '| CuPy', cupy.__version__)"
+mkdir -p "$LOGS"  # only once the stage and the GPU are known good: a refused run leaves no directory behind
 
 step() {  # step NAME COMMAND...: run, show, and keep the output in $LOGS/NAME.txt
     local name=$1; shift

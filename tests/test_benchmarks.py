@@ -1,5 +1,6 @@
 """The benchmark scripts run (small sizes) and the GPU suite rejects bad input; they must not rot between GPU sessions."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -9,8 +10,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run(*args):
-    return subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=300)
+def run(*args, env=None):
+    return subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
 
 
 @pytest.mark.parametrize("script,args,expected", [
@@ -24,9 +25,11 @@ def test_benchmark_scripts_run(script, args, expected):
     assert expected in result.stdout
 
 
-def test_gpu_suite_rejects_an_unknown_stage():
-    result = run("bash", "benchmarks/gpu_suite.sh", "everything")
+def test_gpu_suite_rejects_an_unknown_stage_and_leaves_no_log_directory(tmp_path):
+    logs = tmp_path / "logs"
+    result = run("bash", "benchmarks/gpu_suite.sh", "everything", env={**os.environ, "OUT": str(logs)})
     assert result.returncode == 2 and "usage" in result.stderr
+    assert not logs.exists()
 
 
 @pytest.mark.slow
