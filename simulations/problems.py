@@ -1,4 +1,4 @@
-"""Sampling batches of sparse linear-regression problems (SPEC section 1).
+"""Sampling batches of sparse linear-regression problems (docs/math.md, section 1).
 
 Two generators, chosen by ``rng``; each is fully determined by the seed and
 the cell, whatever the chunk size, the order of the grid or the worker.

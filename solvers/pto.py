@@ -1,4 +1,4 @@
-"""Preprocess-then-optimize (PtO), the algorithm of Chen, Zhao & Zou (2024) as reconstructed in SPEC."""
+"""Preprocess-then-optimize (PtO), the algorithm of Chen, Zhao & Zou (2024) as reconstructed in docs/math.md, section 2."""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ RISK = ["risk_mean", "risk_sem", "hyperparameter", "edge", "diverged"]
 
 @pytest.mark.parametrize("n,d,sigma,eta", [(16, 32, 0.5, 0.4), (40, 10, 1.0, 0.8), (8, 8, 0.0, 1.3)])
 def test_one_step_gd_matches_the_exact_formula(n, d, sigma, eta):
-    """SPEC 3a: E||w_1 - w*||^2 = r2 [(1-eta)^2 + eta^2 (d+1)/n] + eta^2 sigma^2 d / n."""
+    """docs/math.md, section 4a: E||w_1 - w*||^2 = r2 [(1-eta)^2 + eta^2 (d+1)/n] + eta^2 sigma^2 d / n."""
     p = sample_problems(n, d, 4, sigma, 4000, seed=7, signal="rademacher")  # ||w*|| = 1 exactly
     summary = RiskSummary.of(instance_risk(solvers.gd(p.X, p.y, eta, 1), p.w_star))
     exact = (1 - eta) ** 2 + eta**2 * (d + 1) / n + eta**2 * sigma**2 * d / n

@@ -73,7 +73,7 @@ def test_one_step_optimal_step_minimises(n, d, r2, sigma2):
 
 
 def test_one_step_matches_spec_number():
-    # SPEC 3a: n=16, d=32, sigma=0.5, eta=0.4, E||w*||^2 = 1 -> 0.77.
+    # docs/math.md, section 4a: n=16, d=32, sigma=0.5, eta=0.4, E||w*||^2 = 1 -> 0.77.
     assert theory.one_step_gd_risk(16, 32, 1.0, 0.25, 0.4) == pytest.approx(0.77, abs=1e-12)
 
 

@@ -90,7 +90,7 @@ def equivariant_floor(n, d, s, sigma, signal_norm2) -> np.ndarray:
     """Lower reference for rotation-equivariant estimators: optimally tuned ridge, MP limit.
 
     A rotation-equivariant estimator (ridge, GD, OLS) has a risk that depends
-    on ``w*`` only through ``||w*||`` (SPEC 3b), so its risk equals its
+    on ``w*`` only through ``||w*||`` (docs/math.md, section 4b), so its risk equals its
     average over uniformly rotated ``w*``, which is at least the Bayes risk
     for ``w*`` uniform on the sphere; for large d this is the Bayes risk of
     ``N(0, r2/d I)``, attained by ridge with ``lam* = sigma^2 gamma / r2``, with

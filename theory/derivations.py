@@ -4,9 +4,9 @@ Each function returns a dict of SymPy expressions that must simplify to zero
 (or named results); ``tests/test_theory_derivations.py`` runs them. Run
 ``python -m theory.derivations`` to print them.
 
-1. :func:`one_step_gd` - SPEC 3a from the Wishart moments
+1. :func:`one_step_gd` - docs/math.md, section 4a, from the Wishart moments
    ``E[X^T X] = n I``, ``E[(X^T X)^2] = n (n + d + 1) I``.
-2. :func:`ridge_fixed_point` - SPEC 3c: ``kappa`` solves a quadratic, the
+2. :func:`ridge_fixed_point` - docs/math.md, section 4c: ``kappa`` solves a quadratic, the
    Marchenko-Pastur Stieltjes transform is ``m(-lam) = 1 / (1 - gamma + kappa)``
    (it satisfies the MP self-consistent equation), the bias
    ``r2 lam^2 int (l + lam)^{-2} dF = r2 lam^2 (-dm/dlam)`` and variance
@@ -42,7 +42,7 @@ def one_step_gd() -> dict[str, sp.Expr]:
     Returns
     -------
     dict with ``risk`` (the derived expression), ``residual`` (derived minus
-    the SPEC formula, 0), ``optimal_step`` and ``stationarity`` (the
+    the formula of docs/math.md, section 4a: 0), ``optimal_step`` and ``stationarity`` (the
     derivative at the optimal step, 0).
     """
     n, d, r2, s2, eta = sp.symbols("n d r2 sigma2 eta", positive=True)

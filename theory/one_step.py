@@ -1,4 +1,4 @@
-"""Exact finite-sample risk of one gradient-descent step from zero (SPEC 3a)."""
+"""Exact finite-sample risk of one gradient-descent step from zero (docs/math.md, section 4a)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Marchenko-Pastur deterministic equivalent of the ridge risk (SPEC 3c), closed form."""
+"""Marchenko-Pastur deterministic equivalent of the ridge risk (docs/math.md, section 4c), closed form."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def ridge_risk_limit(gamma: object, signal_norm2: object, sigma2: object, lam: o
 
     Assumptions: rows ``x_i ~ N(0, I_d)`` (any isotropic law with enough
     moments gives the same limit), noise variance ``sigma^2``, ``||w*||^2 = r2``
-    (any direction: ridge is rotation equivariant, SPEC 3b), ridge in the
+    (any direction: ridge is rotation equivariant, docs/math.md, section 4b), ridge in the
     toolkit's convention ``(X^T X / n + lam I)^{-1} X^T y / n``. Then
 
     .. math:: R(\\lambda) = r_2 \\int \\frac{\\lambda^2}{(l + \\lambda)^2} dF_\\gamma
