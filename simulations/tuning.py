@@ -88,18 +88,32 @@ class Tuner:
         error[~np.isfinite(error)] = np.inf
         return np.argmin(error, axis=0)
 
+    def _choice(self, risks: np.ndarray) -> tuple[np.ndarray, int]:
+        """Grid index chosen for each instance, and the reported (oracle, theory or median) index."""
+        G, trials = risks.shape
+        if self._choices:
+            choice = np.concatenate(self._choices)
+            return choice, int(np.median(choice).round())
+        with np.errstate(invalid="ignore"):
+            index = int(np.argmin(risks.mean(axis=1))) if G > 1 else 0
+        return np.full(trials, index), index
+
+    def instance_risks(self) -> np.ndarray:
+        """Excess risk of each instance at its chosen hyperparameter, ``(trials,)`` in instance order.
+
+        The values whose mean and standard error :meth:`result` reports;
+        paired comparisons of two methods on the same instances use them.
+        """
+        risks = np.concatenate(self._risks, axis=1)
+        choice, _ = self._choice(risks)
+        return risks[choice, np.arange(risks.shape[1])]
+
     def result(self) -> dict[str, Any]:
         """Row fields: risk summary, hyperparameter, edge flag, unconverged count."""
         risks = np.concatenate(self._risks, axis=1)
         converged = np.concatenate(self._converged, axis=1)
         G, trials = risks.shape
-        if self._choices:
-            choice = np.concatenate(self._choices)
-            index = int(np.median(choice).round())
-        else:
-            with np.errstate(invalid="ignore"):
-                index = int(np.argmin(risks.mean(axis=1))) if G > 1 else 0
-            choice = np.full(trials, index)
+        choice, index = self._choice(risks)
         picked = risks[choice, np.arange(trials)]
         summary = RiskSummary.of(picked)
         return {
