@@ -25,3 +25,24 @@ def test_scikit_learn_loads_only_to_finish_unconverged_lasso_pairs():
     assert "sklearn" not in loaded_after("import numpy as np, solvers\n"
                                          "X = np.random.default_rng(0).standard_normal((3, 20, 5))\n"
                                          "solvers.lasso(X, X[..., 0], [0.1])")
+
+
+HELP_CALLS = [["--help"], ["sweep", "--help"], ["check", "--help"], ["curves", "--help"], ["train", "--help"],
+              ["analyze", "--help"], ["sweep", "--trials", "many"]]
+
+
+def test_help_and_argument_errors_load_no_heavy_dependency():
+    for argv in HELP_CALLS:
+        assert loaded_after(f"from simulations.cli import main\nmain({argv!r})") == [], argv
+
+
+def test_help_costs_well_under_a_second_of_cpu():
+    """CPU time, not wall time: the answer must not depend on how loaded the machine is."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result = subprocess.run([sys.executable, "-m", "simulations", "--help"], cwd=ROOT, capture_output=True,
+                            text=True, timeout=120)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    assert result.returncode == 0 and "sweep" in result.stdout
+    assert (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime) < 1.0

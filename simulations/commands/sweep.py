@@ -8,12 +8,9 @@ import time
 from pathlib import Path
 
 from solvers import resolve_backend
-from ..distributed import check_scheduler
 from ..grid_args import parse_values
 from ..methods import METHODS
-from ..plotting import plot_risk_vs_n
 from ..meta import record_run
-from ..sweep import plan_cells, run_sweep
 
 DEFAULTS = {
     "n": "8,12,16,24,32,48,64,96,128",
@@ -59,6 +56,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here, not at the top: they load pandas, SciPy and matplotlib, which --help does not need.
+    from ..distributed import check_scheduler
+    from ..health import health_lines
+    from ..plotting import plot_risk_vs_n
+    from ..sweep import plan_cells, run_sweep
+
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     unknown = sorted(set(methods) - set(METHODS))
     if unknown or not methods:
@@ -91,5 +94,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         table = results.pivot_table(index=["d", "s", "sigma", "n"], columns="method", values="risk_mean")
         print(table.to_string(float_format=lambda v: f"{v:.4g}"))
+        for line in health_lines(results):
+            print(line)
     print(f"results: {out / 'results.csv'}\nplot:    {figure}", file=sys.stdout)
     return 0
