@@ -332,6 +332,7 @@ class Estimate:
     Attributes
     ----------
     method, tuning : str
+        ``tuning`` is ``"fixed"`` for a method of :func:`fixed` (under oracle or validation tuning).
     trials, seed : int
     risk, sem : float
         Mean excess risk ``||w_hat - w*||^2`` over the trials and its standard error.
@@ -359,8 +360,10 @@ class Estimate:
 
     @classmethod
     def of(cls, tuner: Tuner, trials: int, seed: int) -> Estimate:
+        """The tuner's row; ``tuning`` is ``"fixed"`` for a one-value grid outside ``theory`` tuning."""
         row = tuner.result()
-        return cls(tuner.method.name, tuner.tuning, trials, seed, row["risk_mean"], row["risk_sem"],
+        tuning = tuner.tuning if tuner.grid.size > 1 or tuner.tuning == "theory" else "fixed"
+        return cls(tuner.method.name, tuning, trials, seed, row["risk_mean"], row["risk_sem"],
                    row["parameter"], row["hyperparameter"], row["edge"], row["unconverged"], row["diverged"])
 
     def __str__(self) -> str:
