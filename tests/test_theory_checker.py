@@ -99,3 +99,12 @@ def test_a_curved_slope_is_not_read_as_consistent():
     assert ((slopes.ci_lo <= slopes.predicted) & (slopes.predicted <= slopes.ci_hi)).all()
     assert (slopes.chi2_dof > 10).all() and not slopes.power_law.any() and not slopes.consistent.any()
     assert "power_law False" in report.to_string()
+
+
+def test_check_and_curves_write_next_to_the_results_they_read(results, tmp_path):
+    path = tmp_path / "sweep" / "results.csv"
+    path.parent.mkdir()
+    results.to_csv(path, index=False)
+    assert main(["check", str(path), "--quiet"]) == 0
+    assert main(["curves", "--results", str(path), "--sigma", "0.5", "--gamma-range", "0.5,2,3"]) == 0
+    assert {"check.csv", "slopes.csv", "curves.csv", "curves.png"} <= {p.name for p in path.parent.iterdir()}

@@ -12,7 +12,8 @@ theory.amp). No sampling (the sparse limits take a few seconds). With
 any signal law with that E||w*||^2; for lasso and bayes the --signal law and
 s/d = --eps) are overlaid as points with 95% bars at x = d / n, each Lasso
 point with its limit at the alpha the sweep chose. Writes DIR/curves.png and
-DIR/curves.csv.
+DIR/curves.csv; DIR is --out, by default the folder of --results (where
+sparse-icl check writes too), or runs/curves without --results.
 """
 
 from __future__ import annotations
@@ -51,7 +52,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--eps", type=float, default=0.125, help="s/d of the Lasso and Bayes limits (default 1/8)")
     parser.add_argument("--signal", default="gaussian", help="law of the nonzeros: gaussian (default) or rademacher")
     parser.add_argument("--results", type=Path, default=None, help="results.csv to overlay")
-    parser.add_argument("--out", type=Path, default=Path("runs/curves"), help="output directory")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="output directory (default: the folder of --results, else runs/curves)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -59,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
 
     from theory import gd_risk_limit, ridge_optimal_risk, ridge_risk_limit
 
+    if args.out is None:  # next to the results it reads, like sparse-icl check
+        args.out = args.results.parent if args.results is not None else Path("runs/curves")
     if not 0 < args.eps <= 1:
         raise ValueError(f"--eps must be in (0, 1], got {args.eps}")
     if args.signal not in SPARSE_SIGNALS:
@@ -143,40 +147,47 @@ def _overlay(path: Path, sigma: float, r2: float, args: argparse.Namespace):
 
 
 def _plot(curves, overlay, args, path: Path) -> None:
-    import matplotlib
+    """The limits as lines and the Monte Carlo rows as points, in the methods' colours of ``STYLES``."""
+    from simulations.plotting import STYLES, plt
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6.5, 4.5))
-    ax.plot(curves.gamma, curves.ridge_optimal, "k-", lw=2, label="ridge, optimal lam (MP limit)")
-    ax.plot(curves.gamma, curves.ridgeless, "k:", label="ridgeless (min-norm LS)")
-    for column in [c for c in curves.columns if c.startswith("gd_T")]:
-        ax.plot(curves.gamma, curves[column], "--", label=f"GD, T = {column[4:]}, eta = 1/(1+sqrt(gamma))^2")
+    fig, ax = plt.subplots(figsize=(7.0, 4.6))
+    ax.plot(curves.gamma, curves.ridge_optimal, "-", color=STYLES["ridge"]["color"], lw=2,
+            label=r"ridge at the optimal $\lambda$")
+    ax.plot(curves.gamma, curves.ridgeless, ":", color=STYLES["ols"]["color"], lw=1.5,
+            label="ridgeless (min-norm least squares)")
+    steps = [c for c in curves.columns if c.startswith("gd_T")]
+    for shade, column in zip(np.linspace(0.35, 0.9, len(steps)), steps):
+        ax.plot(curves.gamma, curves[column], "--", color=plt.cm.Oranges(shade), lw=1.2,
+                label=f"GD, $T = {column[4:]}$")
     if "lasso_optimal" in curves:
-        sparse = f"s/d = {args.eps:g}, {args.signal}"
-        ax.plot(curves.gamma, curves.lasso_optimal, "-", color="tab:red", lw=2,
-                label=f"Lasso, optimal alpha (AMP, {sparse})")
-        ax.plot(curves.gamma, curves.bayes_mmse, "-", color="tab:purple", lw=2, label=f"Bayes MMSE (replica, {sparse})")
+        sparse = rf"$s/d = {args.eps:g}$"
+        ax.plot(curves.gamma, curves.lasso_optimal, "-", color=STYLES["lasso"]["color"], lw=2,
+                label=rf"Lasso at the optimal $\alpha$ (AMP, {sparse})")
+        ax.plot(curves.gamma, curves.bayes_mmse, "-", color=STYLES["bayes"]["color"], lw=2,
+                label=f"Bayes-optimal (replica MMSE, {sparse})")
         hard = curves.bayes_amp > curves.bayes_mmse * (1 + 1e-6)
         if hard.any():
-            ax.plot(curves.gamma.where(hard), curves.bayes_amp.where(hard), ":", color="tab:purple",
+            ax.plot(curves.gamma.where(hard), curves.bayes_amp.where(hard), ":", color=STYLES["bayes"]["color"],
                     label="Bayes AMP fixed point (hard phase)")
     if overlay is not None:
         limits = overlay[np.isfinite(overlay.limit_at_alpha)]
         if len(limits):
-            ax.plot(limits.gamma, limits.limit_at_alpha, "x", color="tab:red", ms=6,
-                    label="Lasso AMP limit at the sweep's alpha")
-        for method, marker in (("ridge", "o"), ("gd", "s"), ("lasso", "^"), ("bayes", "D")):
+            ax.plot(limits.gamma, limits.limit_at_alpha, "x", color=STYLES["lasso"]["color"], ms=6,
+                    label=r"Lasso limit at the sweep's $\alpha$")
+        for method in ("ridge", "gd", "lasso", "bayes"):
             rows = overlay[overlay.method == method]
             if len(rows):
+                style = STYLES[method]
                 err = [rows.risk_mean - rows.risk_lo, rows.risk_hi - rows.risk_mean]
-                tuning = ",".join(sorted(rows.tuning.unique())) if "tuning" in rows else ""
-                ax.errorbar(rows.gamma, rows.risk_mean, yerr=err, fmt=marker, ms=4, capsize=2,
-                            label=f"Monte Carlo {method} ({tuning} tuning)")
-    ax.set(xscale="log", yscale="log", xlabel="gamma = d / n", ylabel="excess risk ||w_hat - w*||^2",
+                tuning = ", ".join(sorted(rows.tuning.unique())) + " tuning" if "tuning" in rows else ""
+                ax.errorbar(rows.gamma, rows.risk_mean, yerr=err, fmt=style["marker"], ms=4, capsize=2,
+                            color=style["color"], mfc="none" if method == "gd" else style["color"],
+                            label=f"Monte Carlo: {style['label']}" + (f", {tuning}" if tuning else ""))
+    ax.set(xscale="log", yscale="log", xlabel=r"$\gamma = d / n$  (dimensions per context example)",
+           ylabel=r"excess risk $\|\hat w - w^\star\|^2$",
            ylim=(max(1e-5, float(np.nanmin(curves.drop(columns="gamma").to_numpy())) / 2), None),
-           title=f"deterministic equivalents, ||w*||^2 = {args.signal_norm2:g}, sigma = {args.sigma:g}")
-    ax.legend(fontsize=7)
-    fig.savefig(path, dpi=120, bbox_inches="tight")
+           title=rf"Proportional limits at $E\|w^\star\|^2 = {args.signal_norm2:g}$, $\sigma = {args.sigma:g}$; "
+                 r"GD step $1/(1+\sqrt{\gamma})^2$")
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
+    fig.savefig(path, dpi=130, bbox_inches="tight")
     plt.close(fig)

@@ -18,6 +18,37 @@ from . import add_command
 _FLAG_TYPES = {"heads": lambda text: [int(h) for h in text.split(",")]}
 
 
+#: The TrainConfig fields given as flags (besides --heads and --mlp): flag, type, help. The defaults named in
+#: the help are TrainConfig's (tests/test_cli_help.py checks them); a flag not given keeps --config's value.
+FIELD_FLAGS = (
+    ("d", int, "dimension (default 8)"),
+    ("s", int, "nonzeros of w* (default 2)"),
+    ("sigma", float, "noise standard deviation (default 0.1)"),
+    ("signal", str, "law of the nonzeros: gaussian, rademacher or unnormalized (default gaussian)"),
+    ("n-min", int, "smallest context length (default 2)"),
+    ("n-max", int, "largest context length (default 16)"),
+    ("curriculum-steps", int, "steps over which the largest context length grows from n-min to n-max; "
+                              "0: n-max from the start (default 0)"),
+    ("queries", int, "query points per prompt (default 4)"),
+    ("width", int, "embedding width (default: 2d + 1 for linear attention, 64 for softmax)"),
+    ("head-dim", int, "query/key/value width of every head (default: width // heads)"),
+    ("attention", str, "linear or softmax (default linear)"),
+    ("init-std", float, "standard deviation of the normal weight init (default: 1 / sqrt(width))"),
+    ("steps", int, "optimiser steps (default 2000)"),
+    ("batch", int, "prompts per step (default 128)"),
+    ("lr", float, "peak AdamW learning rate, reached after the warm-up, then cosine decay to lr / 10 "
+                  "(default 0.001)"),
+    ("weight-decay", float, "AdamW weight decay (default 0)"),
+    ("warmup", int, "steps of linear learning-rate warm-up (default 100)"),
+    ("grad-clip", float, "clip the gradient norm at this value; 0: no clipping (default 1)"),
+    ("seed", int, "seed of the initial weights and of the prompt stream (default 0)"),
+    ("device", str, "cpu, cuda or auto: cuda when available (default auto)"),
+    ("dtype", str, "float32 or float64 (default float32)"),
+    ("log-every", int, "steps between lines of metrics.jsonl (default 50)"),
+    ("checkpoint-every", int, "steps between checkpoints (default 500)"),
+)
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = add_command(subparsers, "train", "train a transformer on sparse-regression prompts", __doc__, run)
     parser.add_argument("--config", type=Path, help="JSON file with TrainConfig fields")
@@ -26,16 +57,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--max-minutes", type=float, default=None, help="stop (with a checkpoint) after M minutes")
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (CPU)")
     parser.add_argument("--quiet", "--no-progress", dest="no_progress", action="store_true", help="hide the progress bar")
-    group = parser.add_argument_group("TrainConfig fields (override --config)")
-    group.add_argument("--heads", type=_FLAG_TYPES["heads"], help="heads per layer, comma separated, e.g. 8,8,8")
-    for name, kind in (("d", int), ("s", int), ("sigma", float), ("signal", str), ("n-min", int),
-                       ("n-max", int), ("curriculum-steps", int), ("queries", int), ("width", int),
-                       ("head-dim", int), ("attention", str), ("init-std", float), ("steps", int),
-                       ("batch", int), ("lr", float), ("weight-decay", float), ("warmup", int),
-                       ("grad-clip", float), ("seed", int), ("device", str), ("dtype", str),
-                       ("log-every", int), ("checkpoint-every", int)):
-        group.add_argument(f"--{name}", type=kind)
-    group.add_argument("--mlp", action=argparse.BooleanOptionalAction, default=None)
+    group = parser.add_argument_group(
+        "TrainConfig fields", "each overrides --config; the defaults shown are those of a field absent from both")
+    group.add_argument("--heads", type=_FLAG_TYPES["heads"],
+                       help="heads per layer, comma separated, e.g. 8,8,8 (default 4,4,4)")
+    for name, kind, text in FIELD_FLAGS:
+        group.add_argument(f"--{name}", type=kind, help=text)
+    group.add_argument("--mlp", action=argparse.BooleanOptionalAction, default=None,
+                       help="a GELU MLP after each attention sub-layer (default: none)")
 
 
 def run(args: argparse.Namespace) -> int:
