@@ -201,11 +201,24 @@ def test_hard_phase_rademacher():
     amp = theory.bayes_risk_amp(n, d, s, sigma=sigma, signal="rademacher")
     mmse = theory.mmse_replica(n, d, s, sigma=sigma, signal="rademacher")
     assert amp > 0.1 and mmse < 1e-6
-    potential = theory.replica_potential(n, d, s, np.array([amp, mmse]), sigma=sigma, signal="rademacher")
+    potential = theory.replica_potential(n, d, s, risk=np.array([amp, mmse]), sigma=sigma, signal="rademacher")
     assert potential[1] < potential[0]
     easy = 500.0
     assert theory.mmse_replica(easy, d, s, sigma=sigma, signal="rademacher") == pytest.approx(
         theory.bayes_risk_amp(easy, d, s, sigma=sigma, signal="rademacher"), rel=1e-12)
+
+
+@pytest.mark.parametrize("signal", LAWS)
+def test_replica_potential_is_stationary_at_the_fixed_points(signal):
+    # phi'(R) = delta (R - mmse(tau(R))) / (2 (sigma^2 + R)^2), by central differences.
+    n, d, s, sigma = 80.0, 100.0, 10.0, 0.4
+    R = np.array([0.05, 0.2, 0.6])
+    h = 1e-5 * R
+    slope = (theory.replica_potential(n, d, s, risk=R + h, sigma=sigma, signal=signal)
+             - theory.replica_potential(n, d, s, risk=R - h, sigma=sigma, signal=signal)) / (2 * h)
+    prior = sparse_prior(np.array(d), np.array(s), signal)
+    mmse = bayes_mmse(prior, np.sqrt((sigma**2 + R) * d / n))
+    np.testing.assert_allclose(slope, n / d * (R - mmse) / (2 * (sigma**2 + R) ** 2), rtol=1e-6)
 
 
 def test_broadcasting_and_validation():

@@ -325,7 +325,7 @@ def bayes_risk_amp(n: object, d: object, s: object, *, sigma: object,
     return cells.out(_bayes_fixed_point(cells, np.arange(cells.n.size), cells.r2))
 
 
-def replica_potential(n: object, d: object, s: object, risk: object, *, sigma: object,
+def replica_potential(n: object, d: object, s: object, *, risk: object, sigma: object,
                       signal: str = "gaussian") -> np.ndarray | float:
     """The replica-symmetric potential per coordinate at a trial risk ``R``:
 
@@ -338,6 +338,12 @@ def replica_potential(n: object, d: object, s: object, risk: object, *, sigma: o
     points are the state-evolution fixed points. Its minimum is the limit of
     ``I(w*; X, y) / d`` and its minimiser the limit of the Bayes risk
     (Reeves and Pfister 2016; Barbier, Dia, Macris and Krzakala 2016).
+
+    Parameters
+    ----------
+    n, d, s, sigma, signal : as in :func:`lasso_risk_amp`.
+    risk : float or array, keyword-only, >= 0
+        The trial ``R``; broadcast with the others.
     """
     cells = _cells(n, d, s, sigma, signal, risk=as_param(risk, "risk"))
     return cells.out(_potential(cells, cells.extra["risk"], np.arange(cells.n.size)))

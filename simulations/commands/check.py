@@ -2,7 +2,9 @@
 
 For every cell and claim (exact oracle/OLS risks, the rotation-equivariant
 floor, the Lasso rate, the project's PtO upper bound, C4 PtO vs ridge/GD,
-C5 PtO vs Lasso): holds / violated / outside regime; log-log slopes of the
+C5 PtO vs Lasso, the Lasso and the posterior mean against their exact AMP
+limits, C5 against the optimally tuned Lasso limit): holds / violated /
+outside regime; log-log slopes of the
 risk in n, d, s with 95% CIs next to the predicted exponents; fitted
 constants. Writes DIR/check.csv, slopes.csv, constants.csv and the PNGs
 (default DIR: the results file's folder). See docs/theory.md.
