@@ -16,6 +16,8 @@ import pandas as pd
 
 #: Lines printed at most; the rest are counted in one closing line.
 MAX_LINES = 20
+#: What the sweep prints when :func:`health_lines` finds nothing.
+HEALTHY = "health: no grid-edge choice, no unconverged or diverged instance"
 
 
 def health_lines(results: pd.DataFrame, limit: int = MAX_LINES) -> list[str]:

@@ -86,7 +86,8 @@ def risk_vs_n_figure(results: pd.DataFrame) -> plt.Figure:
     if unknown:
         raise ValueError(f"results: no style for methods {unknown}; known: {list(STYLES)}")
     rows, cols = grid_shape(len(panels))
-    fig, axes = plt.subplots(rows, cols, figsize=(4.0 * cols, 3.3 * rows), squeeze=False)
+    size = (5.2, 3.9) if len(panels) == 1 else (4.0 * cols, 3.3 * rows)
+    fig, axes = plt.subplots(rows, cols, figsize=size, squeeze=False)
     varying = [key for key in ("signal", "tuning") if results[key].nunique() > 1]
     marks: set[str] = set()
     for ax, (key, frame) in zip(axes.flat, panels):

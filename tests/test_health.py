@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from simulations.health import health_lines
+from simulations.health import HEALTHY, health_lines
 
 
 def row(method="ridge", n=16, **flags):
@@ -31,3 +31,15 @@ def test_a_healthy_table_prints_nothing_and_a_long_list_is_cut():
     many = pd.DataFrame([row("gd", n, diverged=1) for n in range(8, 40)])
     lines = health_lines(many, limit=5)
     assert len(lines) == 6 and lines[-1].startswith("... and 27 more")
+
+
+def test_the_sweep_prints_its_flags_or_that_there_are_none(tmp_path, capsys):
+    from simulations.cli import main
+
+    tiny = ["sweep", "--n", "16", "--d", "8", "--s", "2", "--methods", "ridge", "--trials", "20"]
+    assert main([*tiny, "--sigma", "0", "--out", str(tmp_path / "a")]) == 0  # no noise, n > d: the smallest lam wins
+    out = capsys.readouterr().out
+    assert "grid edge: ridge at n=16, d=8, s=2, sigma=0, gaussian signal, oracle tuning chose lam = 1e-06, " \
+           "the smallest value of its grid" in out
+    assert main([*tiny, "--sigma", "0.5", "--out", str(tmp_path / "b")]) == 0
+    assert HEALTHY in capsys.readouterr().out

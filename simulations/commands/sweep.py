@@ -58,7 +58,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     # Imported here, not at the top: they load pandas, SciPy and matplotlib, which --help does not need.
     from ..distributed import check_scheduler
-    from ..health import health_lines
+    from ..health import HEALTHY, health_lines
     from ..plotting import plot_risk_vs_n
     from ..sweep import plan_cells, run_sweep
 
@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         table = results.pivot_table(index=["d", "s", "sigma", "n"], columns="method", values="risk_mean")
         print(table.to_string(float_format=lambda v: f"{v:.4g}"))
-        for line in health_lines(results):
+        for line in health_lines(results) or [HEALTHY]:
             print(line)
     print(f"results: {out / 'results.csv'}\nplot:    {figure}", file=sys.stdout)
     return 0
