@@ -31,8 +31,9 @@ SETTINGS = monte_carlo_settings(max_examples=6)
 FINITE_SIZE = 1.0
 Z = 5.0
 #: Proportional regime of the deterministic equivalents: n = 100..160, gamma = d/n in [0.4, 0.7] or [1.3, 2].
-PROPORTIONAL = settings_in(n=(100, 160), d=(40, 320), s=(1, 4), sigma=(0.0, 0.7), signal="rademacher",
-                           where=lambda n, d, s, sigma: ((0.4 * n <= d) & (d <= 0.7 * n)) | ((1.3 * n <= d) & (d <= 2 * n)))
+PROPORTIONAL = settings_in(
+    n=(100, 160), d=(40, 320), s=(1, 4), sigma=(0.0, 0.7), signal="rademacher",
+    where=lambda n, d, s, sigma: ((0.4 * n <= d) & (d <= 0.7 * n)) | ((1.3 * n <= d) & (d <= 2 * n)))
 
 
 def _mean_sem(risk):

@@ -11,7 +11,6 @@ import math
 import numpy as np
 import pytest
 from hypothesis import find, given
-from hypothesis import strategies as st
 from scipy import stats
 
 import solvers
@@ -100,8 +99,12 @@ def test_oracle_risk_equals_its_exact_formula():
         assert_risk_below("oracle", 0.8 * oracle_ls, setting, trials=2000)
 
 
+HIGH_SNR = settings_in(n=(24, 48), d=(16, 64), s=(1, 3), sigma=(0.05, 0.3),
+                       where=lambda n, d, s, sigma: n >= 4 * s * np.log(d))
+
+
 @monte_carlo_settings(max_examples=4)
-@given(settings_in(n=(24, 48), d=(16, 64), s=(1, 3), sigma=(0.05, 0.3), where=lambda n, d, s, sigma: n >= 4 * s * np.log(d)))
+@given(HIGH_SNR)
 def test_lasso_below_half_the_oracle_is_caught(setting):
     with pytest.raises(AssertionError, match=r"risk\(lasso\) <= 0.5 \* oracle_ls is violated"):
         assert_risk_below("lasso", 0.5 * oracle_ls, setting, trials=150)

@@ -30,8 +30,8 @@ bound                  kind     value
 ``finite_size``        slack    ``(r2 + sigma^2) / min(n, d)``, the order of a Marchenko-Pastur
                                 limit's finite-size error
 ``ridge_limit(lam)``   limit    ridge at ``lam`` (a number or a function of the setting)
-``gd_limit(steps)``    limit    ``steps`` GD steps of size ``1 / (1 + sqrt(gamma))^2``, the limit of the
-                                sweep's step ``1 / l_max``
+``gd_limit(steps)``    limit    ``steps`` GD steps of size ``fraction / (1 + sqrt(gamma))^2`` (default
+                                ``fraction = 1``: the limit of the sweep's step ``1 / l_max``)
 =====================  =======  ===============================================================
 
 "limit" values are proportional limits (``n, d, s -> inf`` at fixed ratios):

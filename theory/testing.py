@@ -39,10 +39,13 @@ confidence limit exceeds the bound,
 
 .. math:: R - t_{1-\\text{level}, m-1}\\, \\text{se} > \\text{bound},
 
-so a method whose risk equals the bound fails with probability ``level``
-(Student t; risks are skewed, so at a few hundred trials the true rate can be
-a few times that). ``assert_risk_ratio_below`` tests ``E a <= r E b`` with the
-paired differences ``D_i = a_i - r b_i``: it fails when
+so a method whose risk equals the bound fails with probability about
+``level``. That is the normal approximation: excess risks are right-skewed,
+which makes upper-bound tests conservative and lets lower-bound tests
+(:func:`assert_risk_above`) reject true bounds more often than ``level`` when
+the risk is heavy-tailed (measured rates in ``docs/testing.md``).
+``assert_risk_ratio_below`` tests ``E a <= r E b`` with the paired
+differences ``D_i = a_i - r b_i``: it fails when
 ``mean(D) > t_{1-level, m-1} sd(D) / sqrt(m)``, and reports the Fieller lower
 confidence limit of the ratio (the smallest ``r`` this test accepts).
 
@@ -54,7 +57,7 @@ setting's Monte Carlo is seeded by the setting, so a test's verdict is the
 same on every run and machine: that probability is paid once, when the test
 is written (or when its examples, seeds or methods change), never as a flaky
 red in CI. The default ``level = 1e-4`` with the default 10 examples keeps it
-below 0.1%; a failure reproduces exactly from the setting and seed the
+near 0.1%; a failure reproduces exactly from the setting and seed the
 message prints.
 
 **Layering.** :mod:`theory` sits below :mod:`simulations` (the sweep imports
@@ -86,8 +89,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Bound", "Check", "Estimate", "assert_risk_above", "assert_risk_below", "assert_risk_ratio_below",
-    "bayes_amp", "equivariant_floor", "finite_size", "fixed", "gd_limit", "lasso_optimal_amp", "lasso_rate", "log_d", "mmse",
-    "monte_carlo_settings", "ols", "oracle_ls", "ridge_limit", "settings_in", "signal_energy",
+    "bayes_amp", "equivariant_floor", "finite_size", "fixed", "gd_limit", "lasso_optimal_amp", "lasso_rate",
+    "log_d", "mmse", "monte_carlo_settings", "ols", "oracle_ls", "ridge_limit", "settings_in", "signal_energy",
 ]
 
 #: Default one-sided level of an assertion (see the module docstring).
