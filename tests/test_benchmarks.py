@@ -18,6 +18,7 @@ def run(*args, env=None):
     ("bench_solvers.py", ["--n", "16", "--d", "8", "--trials", "20", "--loop-trials", "2"], "ridge path (40 lambdas)"),
     ("lasso.py", ["--instances", "30", "--loop-instances", "3", "--tols", "1e-4", "--rounds", "1"],
      "| 0.0001 | ours compiled | 30 |"),
+    ("false_alarms.py", ["--seeds", "20", "--trials", "20"], "| (8, 16, 2, 0.5) | 20 | 0.01 | "),
 ])
 def test_benchmark_scripts_run(script, args, expected):
     result = run(sys.executable, f"benchmarks/{script}", *args)
