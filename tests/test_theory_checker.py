@@ -22,9 +22,12 @@ def test_checker_verdicts_on_solver_results(results):
     for claim in ("oracle_exact", "equivariant_floor", "C4_pto_vs_equivariant"):
         block = cells[(cells.claim == claim) & cells.in_regime]
         assert len(block) and (block.verdict == "holds").all(), block
-    # Exact oracle formula: slope in n matches its predicted exponent.
-    oracle = report.slopes[(report.slopes.method == "oracle") & (report.slopes.variable == "n")]
-    assert len(oracle) == 2 and oracle.consistent.all()
+    # Exact oracle formula sigma^2 s / (n - s - 1): at s = 2 a power law fits n = 16..64 and its slope matches the
+    # predicted exponent; at s = 8 the risk curves beyond its errors, so the slope is not read as consistent.
+    oracle = report.slopes[(report.slopes.method == "oracle") & (report.slopes.variable == "n")].set_index("s")
+    assert len(oracle) == 2
+    assert oracle.loc[2, "power_law"] and oracle.loc[2, "consistent"]
+    assert not oracle.loc[8, "power_law"] and not oracle.loc[8, "consistent"]
     assert {"C1", "C2"} <= set(report.constants.columns)
 
 
