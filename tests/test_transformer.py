@@ -221,16 +221,20 @@ def test_verdicts_on_the_construction_are_reproduced():
 
 
 def test_verdict_rules_say_not_reproduced_and_mixed():
-    share = lambda *patterns: {"layers": [{"pattern": p, "top_share": 0.0} for p in patterns]}  # noqa: E731
+    share = lambda *patterns: {"layers": [{"pattern": p, "top_share": 0.0} for p in patterns],  # noqa: E731
+                               "increase": [[0.1, 0.2]] * len(patterns)}
     assert V.c1({"head_importance": share("spread", "spread", "one dominant head")})[0] == V.NOT_REPRODUCED
+    single = {"head_importance": {"layers": [{"pattern": "one head"}] * 2, "increase": [[0.3], [0.1]]}}
+    assert V.c1(single)[0] == V.c6(single, 8)[0] == V.combine([V.NOT_APPLICABLE]) == V.NOT_APPLICABLE
     probe = lambda *r2: {"layers": [{"r2_rx": v, "readout_risk": 1.0 / (i + 1)} for i, v in enumerate(r2)]}  # noqa: E731
     assert V.c2({"probing": probe(0.1, 0.3, 0.3)})[0] == V.NOT_REPRODUCED
     assert V.c2({"probing": probe(0.1, 0.6, 0.6)})[0] == V.MIXED
     assert V.c2({"probing": probe(0.7, 0.9, 0.9)})[0] == V.MIXED  # readable, but already in the embedding
     risk = lambda full, pruned: {"n": [8], "risk": {"full": [{"risk": full}], "layer1_all": [{"risk": pruned}],  # noqa: E731
                                                     "layer1_top": [{"risk": 1.0}]}}
-    assert V.c6({"pruning": risk(0.1, 0.2)}, 8)[0] == V.MIXED
-    assert V.c6({"pruning": risk(0.1, 0.5)}, 8)[0] == V.NOT_REPRODUCED
+    heads = {"increase": [[0.1, 0.2], [0.3, 0.1]]}
+    assert V.c6({"pruning": risk(0.1, 0.2), "head_importance": heads}, 8)[0] == V.MIXED
+    assert V.c6({"pruning": risk(0.1, 0.5), "head_importance": heads}, 8)[0] == V.NOT_REPRODUCED
     duel = lambda closest, wins, sem: {"agreement": {"closest": closest, "pto_vs_rest": {  # noqa: E731
         "best_pto": "pto p=1", "best_other": "ridge", "win_fraction": wins, "win_fraction_sem": sem}}}
     assert V.c7(duel("pto p=1", 0.9, 0.01))[0] == V.REPRODUCED

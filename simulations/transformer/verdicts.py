@@ -38,10 +38,17 @@ from typing import Any
 import numpy as np
 
 REPRODUCED, NOT_REPRODUCED, MIXED = "reproduced", "not reproduced", "mixed"
+NOT_APPLICABLE = "not applicable (one head per layer)"
+
+
+def _single_heads(run: dict[str, Any]) -> bool:
+    return all(len(row) == 1 for row in run["head_importance"]["increase"])
 
 
 def c1(run: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     layers = run["head_importance"]["layers"]
+    if _single_heads(run):
+        return NOT_APPLICABLE, {"patterns": [layer["pattern"] for layer in layers], "top_share": [1.0] * len(layers)}
     first_spread = layers[0]["pattern"] == "spread"
     later_single = all(layer["pattern"] in ("one dominant head", "one head") for layer in layers[1:])
     verdict = REPRODUCED if first_spread and later_single else NOT_REPRODUCED
@@ -63,6 +70,8 @@ def c2(run: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 
 
 def c6(run: dict[str, Any], n: int) -> tuple[str, dict[str, Any]]:
+    if _single_heads(run):
+        return NOT_APPLICABLE, {"pruned_ratio": 1.0, "converse_ratio": 1.0}
     pruning = run["pruning"]
     i = pruning["n"].index(n)
     full = pruning["risk"]["full"][i]["risk"]
@@ -88,6 +97,8 @@ def c7(run: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 
 
 def combine(verdicts: list[str]) -> str:
+    if all(v == NOT_APPLICABLE for v in verdicts):
+        return NOT_APPLICABLE
     if all(v == REPRODUCED for v in verdicts):
         return REPRODUCED
     if all(v == NOT_REPRODUCED for v in verdicts):
