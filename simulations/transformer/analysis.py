@@ -1,7 +1,7 @@
 """Analyses of a trained (or constructed) in-context regression transformer.
 
 All analyses draw their prompts with :func:`simulations.problems.sample_problems`
-(the project's sampler, SPEC section 1) and query points from a seeded NumPy
+(the project's sampler, docs/math.md section 1) and query points from a seeded NumPy
 generator, so they are reproducible and independent of the training stream.
 The transformer's excess risk is a Monte Carlo average over ``queries``
 query points per prompt,
@@ -64,7 +64,7 @@ POWERS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0)
 
 @dataclass(frozen=True)
 class Task:
-    """The prompt distribution an analysis evaluates on (SPEC section 1)."""
+    """The prompt distribution an analysis evaluates on (docs/math.md section 1)."""
 
     d: int
     s: int

@@ -1,4 +1,4 @@
-"""Exact linear-attention weights for preprocess-then-optimize (SPEC section 4, claim C3).
+"""Exact linear-attention weights for preprocess-then-optimize (docs/math.md section 5, claim C3).
 
 Embedding ``z = [x (d); x~ (d); y (1)]`` with ``x~ = 0`` at the input
 (``width = 2 d + 1``, slots ``x = 0..d-1``, ``x~ = d..2d-1``, ``y = 2d``).

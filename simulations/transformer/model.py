@@ -9,7 +9,7 @@ readout of the query token's final state.
 
 Two attention kinds (``ModelConfig.attention``):
 
-``"linear"`` -- the theory model of SPEC section 4. The embedding is fixed:
+``"linear"`` -- the theory model of docs/math.md section 5. The embedding is fixed:
     ``z = [x (d); 0 (width - d - 1); y (1)]``, no normalisation, no softmax,
     and every token j (context and query) is updated by
 
