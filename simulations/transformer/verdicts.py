@@ -18,7 +18,9 @@ C2 (layer 1 preprocesses to ``r (.) x_i``; later layers take GD steps)
     exact construction, so it is reported, not graded.)
 C6 (pruning to all layer-1 heads + the top head of each later layer keeps the risk)
     Ratio of the pruned model's risk to the full model's at n = d. Met at
-    ``<= 1.5``, not met above 3, mixed in between.
+    ``<= 1.5``, not met above 3, mixed in between. Not applicable when every
+    later layer has a single head (the pruning removes nothing); C1 is not
+    applicable when every layer has one head.
 C7 (predictions follow PtO more closely than GD and ridge)
     The candidate with the smallest mean prediction difference
     (:func:`.analysis.agreement`: PtO with ``L - 1`` steps, the PtO family with
@@ -38,7 +40,7 @@ from typing import Any
 import numpy as np
 
 REPRODUCED, NOT_REPRODUCED, MIXED = "reproduced", "not reproduced", "mixed"
-NOT_APPLICABLE = "not applicable (one head per layer)"
+NOT_APPLICABLE = "not applicable (one head per later layer)"
 
 
 def _single_heads(run: dict[str, Any]) -> bool:
@@ -70,8 +72,8 @@ def c2(run: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 
 
 def c6(run: dict[str, Any], n: int) -> tuple[str, dict[str, Any]]:
-    if _single_heads(run):
-        return NOT_APPLICABLE, {"pruned_ratio": 1.0, "converse_ratio": 1.0}
+    if all(len(row) == 1 for row in run["head_importance"]["increase"][1:]):
+        return NOT_APPLICABLE, {"pruned_ratio": 1.0, "converse_ratio": 1.0}  # the pruning keeps every head
     pruning = run["pruning"]
     i = pruning["n"].index(n)
     full = pruning["risk"]["full"][i]["risk"]
