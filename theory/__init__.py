@@ -5,6 +5,10 @@ ridge, GD and gradient-flow risks with their optimal tuning, the reference
 rates the Monte Carlo sweeps are compared with, the exact proportional limits
 of the Lasso and Bayes risks from AMP state evolution, and :func:`check_results`.
 All numeric functions broadcast over NumPy parameter arrays.
+
+Property tests of bounds over regimes, on the sweep's Monte Carlo, are
+:mod:`theory.testing` (with the named bounds of :mod:`theory.references`); it
+is not imported here, as it needs hypothesis and imports :mod:`simulations`.
 """
 
 from .amp import (LassoOptimum, bayes_risk_amp, lasso_optimal_risk_amp, lasso_risk_amp, mmse_replica,
