@@ -7,8 +7,9 @@ of the Lasso and Bayes risks from AMP state evolution, and :func:`check_results`
 All numeric functions broadcast over NumPy parameter arrays.
 
 Property tests of bounds over regimes, on the sweep's Monte Carlo, are
-:mod:`theory.testing` (with the named bounds of :mod:`theory.references`); it
-is not imported here, as it needs hypothesis and imports :mod:`simulations`.
+:mod:`theory.testing` (with the named bounds of :mod:`theory.references`),
+imported on its own: its strategies need hypothesis and its Monte Carlo is
+the sweep's (:mod:`simulations`).
 """
 
 from .amp import (LassoOptimum, bayes_risk_amp, lasso_optimal_risk_amp, lasso_risk_amp, mmse_replica,
