@@ -1,81 +1,119 @@
 """Running a sweep's cells on a Dask cluster.
 
-The cells still to do are packed into tasks of at least ~1 s of work each
-(:func:`pack_tasks`; many small cells per task, a big cell alone), submitted
-to the cluster, and each task's rows are appended to the same resumable store
-as soon as the task finishes, on the client. A worker lost mid-task loses
-only that task: the scheduler reruns it elsewhere, and since every cell
-draws from its own random stream the rows are identical to a single-process
-run with the same seed.
+Each cell still to do is one task (:func:`run_task`), submitted to the
+cluster; each finished cell's rows are appended to the same resumable store
+as soon as it finishes, on the client, so every finished cell reaches the
+journal as it finishes. (Cells were once packed into tasks of ~1 s of
+*estimated* work; a task of 12 cells estimated at 0.34 s took 13.3 s, and an
+interruption lost all 12. Dask's documentation puts a task's overhead at
+about 1 ms: a tenth of the tiniest cells' time -- 4 instances, two methods,
+~8 ms -- and nothing for real ones.) A worker lost mid-task loses only that
+cell: the scheduler reruns it elsewhere, and since every cell draws from its
+own random stream the rows are identical to a single-process run with the
+same seed.
 
 ``scheduler`` is ``"local"`` (a :class:`dask.distributed.LocalCluster` with one
 single-threaded worker per core) or the address of a running scheduler,
 ``tcp://HOST:PORT`` -- for example one started by dask-jobqueue on SLURM (see
-docs/performance.md).
+docs/simulations.md). An address that does not answer within
+``connect_timeout`` seconds (default :data:`CONNECT_TIMEOUT`) is a
+``ValueError`` naming it.
+
+Stopping (Ctrl-C, SIGTERM, an error): the rows of every task that has
+finished are appended before the client stops, the cluster is closed with
+Dask's log messages silenced, and a local cluster's workers, which ignore
+SIGINT, leave the terminal's Ctrl-C to this process instead of each
+printing a traceback.
 """
 
 from __future__ import annotations
 
+import logging
 import os
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 from tqdm.auto import tqdm
 
+from .interrupts import ignoring_sigint
+from .limits import CONNECT_TIMEOUT
 from .store import ResultStore
 
-WORK_PER_SECOND = 6e7  # cost units (trials * n * d * min(n, d)) per second, measured on the CPU
-TASK_SECONDS = 1.0
+#: Loggers silenced while a cluster shuts down (their messages are about the shutdown itself).
+QUIET_LOGGERS = ("distributed", "tornado", "asyncio", "bokeh")
 
 
-def cell_cost(cell: Any, methods: list[str]) -> float:
-    """Rough work of a cell: ``trials * n * d * min(n, d)`` per method, the eigendecomposition scale."""
-    return cell.trials * cell.n * cell.d * min(cell.n, cell.d) * len(methods) / 5
-
-
-def pack_tasks(work: list[tuple[Any, list[str]]], seconds: float = TASK_SECONDS) -> list[list[tuple[Any, list[str]]]]:
-    """Group consecutive (cell, methods) items into tasks of >= ``seconds`` of estimated work."""
-    tasks, current, cost = [], [], 0.0
-    for item in work:
-        current.append(item)
-        cost += cell_cost(*item) / WORK_PER_SECOND
-        if cost >= seconds:
-            tasks.append(current)
-            current, cost = [], 0.0
-    if current:
-        tasks.append(current)
-    return tasks
-
-
-def run_task(task: list[tuple[Any, list[str]]], chunk: int) -> list[dict[str, Any]]:
-    """Rows of every cell in a task (runs on a worker)."""
+def run_task(cell: Any, methods: list[str], chunk: int | str) -> list[dict[str, Any]]:
+    """Rows of one cell (runs on a worker)."""
     from .sweep import run_cell
 
-    return [row for cell, methods in task for row in run_cell(cell, methods, chunk)]
+    return run_cell(cell, methods, chunk)
 
 
-def connect(scheduler: Any, gpu: bool = False):
+@contextmanager
+def quiet_logs(level: int = logging.CRITICAL) -> Iterator[None]:
+    """Raise the Dask-related loggers to ``level`` for the block."""
+    loggers = [logging.getLogger(name) for name in QUIET_LOGGERS]
+    saved = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(level)
+    try:
+        yield
+    finally:
+        for logger, old in zip(loggers, saved):
+            logger.setLevel(old)
+
+
+@contextmanager
+def _quiet_workers() -> Iterator[None]:
+    """Worker processes started in the block log errors only (their warnings are about tasks cancelled
+    by a shutdown); they read the level from the environment when they start."""
+    name = "DASK_LOGGING__DISTRIBUTED"
+    old = os.environ.get(name)
+    os.environ[name] = "error"
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = old
+
+
+def connect(scheduler: Any, gpu: bool = False, timeout: float | None = None):
     """A ``dask.distributed.Client`` for ``"local"``, an address, or an existing cluster object.
 
     ``"local"`` starts one single-threaded worker per core, or, for CuPy
     cells (``gpu``), one worker per GPU: dask-cuda's ``LocalCUDACluster``
     pins each worker to its own device; without dask-cuda a single worker
     uses the current device (many workers on one GPU would each size their
-    chunks from the same free memory).
+    chunks from the same free memory). The workers are started with SIGINT
+    ignored. An address that does not answer within ``timeout`` seconds
+    (default :data:`CONNECT_TIMEOUT`) raises ``ValueError``.
     """
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError as err:
         raise ValueError("--scheduler needs dask.distributed: pip install 'sparse-icl[dist]'") from err
     check_scheduler(scheduler)
+    timeout = CONNECT_TIMEOUT if timeout is None else check_timeout(timeout)
     if scheduler != "local":
-        return Client(scheduler)
-    if gpu:
+        if not isinstance(scheduler, str):
+            return Client(scheduler)
         try:
-            from dask_cuda import LocalCUDACluster
-        except ImportError:
-            return Client(LocalCluster(n_workers=1, threads_per_worker=1))
-        return Client(LocalCUDACluster(threads_per_worker=1))
-    return Client(LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1))
+            with quiet_logs():
+                return Client(scheduler, timeout=timeout)
+        except (OSError, TimeoutError) as err:
+            raise ValueError(f"--scheduler {scheduler}: no scheduler answered within {timeout:g} s "
+                             f"({type(err).__name__}); is it running? (--connect-timeout waits longer)") from None
+    with ignoring_sigint(), _quiet_workers():
+        if gpu:
+            try:
+                from dask_cuda import LocalCUDACluster
+            except ImportError:
+                return Client(LocalCluster(n_workers=1, threads_per_worker=1))
+            return Client(LocalCUDACluster(threads_per_worker=1))
+        return Client(LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1))
 
 
 def check_scheduler(scheduler: Any) -> None:
@@ -84,17 +122,55 @@ def check_scheduler(scheduler: Any) -> None:
         raise ValueError(f"--scheduler must be 'local' or an address like tcp://HOST:PORT, got {scheduler!r}")
 
 
-def run_on_cluster(work: list[tuple[Any, list[str]]], store: ResultStore, scheduler: Any, chunk: int,
-                   progress: bool) -> None:
-    """Submit the packed tasks and append their rows to ``store`` as they complete."""
+def check_timeout(timeout: Any) -> float:
+    """A connect timeout: a finite number of seconds > 0."""
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout < float("inf"):
+        raise ValueError(f"--connect-timeout must be a finite number of seconds > 0, got {timeout!r}")
+    return float(timeout)
+
+
+def close_quietly(client: Any, own_cluster: bool) -> None:
+    """Close ``client`` (and its cluster, when :func:`connect` started it) without log noise or errors."""
+    cluster = getattr(client, "cluster", None) if own_cluster else None
+    with quiet_logs():
+        for closable in (client, cluster):
+            if closable is None:
+                continue
+            try:
+                closable.close()
+            except Exception:  # noqa: BLE001 - a cluster already half down; nothing to keep
+                pass
+
+
+def run_on_cluster(work: list[tuple[Any, list[str]]], store: ResultStore, scheduler: Any, chunk: int | str,
+                   progress: bool, connect_timeout: float | None = None) -> None:
+    """Submit one task per cell and append each cell's rows to ``store`` as it completes.
+
+    However the loop ends (an interruption, a failed task), the rows of every
+    task already finished are appended before the client closes.
+    """
     from dask.distributed import as_completed
 
-    tasks = pack_tasks(work)
-    client = connect(scheduler, gpu=any(cell.backend == "cupy" for cell, _ in work))
+    if not work:
+        return
+    client = connect(scheduler, gpu=any(cell.backend == "cupy" for cell, _ in work), timeout=connect_timeout)
+    own_cluster = scheduler == "local"
+    stored: set = set()
+    futures = []
     try:
-        futures = [client.submit(run_task, task, chunk, pure=False) for task in tasks]
-        for future in tqdm(as_completed(futures), total=len(futures), desc="tasks", unit="task",
+        futures = [client.submit(run_task, cell, methods, chunk, pure=False) for cell, methods in work]
+        for future in tqdm(as_completed(futures), total=len(futures), desc="cells", unit="cell",
                            disable=not progress):
             store.append(future.result())
+            stored.add(future.key)
+    except BaseException:
+        with quiet_logs():
+            for future in futures:
+                if future.key not in stored and future.status == "finished":
+                    try:
+                        store.append(future.result(timeout=5))
+                    except Exception:  # noqa: BLE001 - its worker is gone: that cell is rerun next time
+                        pass
+        raise
     finally:
-        client.close()
+        close_quietly(client, own_cluster)

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+#: The most values one range item may expand to (``1:1e9:1`` is refused before anything is built).
+MAX_RANGE_VALUES = 1_000_000
 
 
 def parse_values(text: str, name: str, kind: type = int) -> list:
     """Parse a comma list of numbers and ranges.
 
-    Items are numbers or ranges ``start:stop:step`` (arithmetic, ``stop``
-    included when hit) or ``start:stop:xF`` (geometric with factor F), e.g.
+    Items are finite numbers or ranges ``start:stop:step`` (arithmetic,
+    ``stop`` included when hit; for integers the step is an integer) or
+    ``start:stop:xF`` (geometric with factor F, rounded for integers), e.g.
     ``8:128:x2`` is 8, 16, 32, 64, 128 and ``0:0.5:0.25`` is 0, 0.25, 0.5.
+    A range expands to at most :data:`MAX_RANGE_VALUES` values.
     ``ValueError`` names the parameter on bad input.
     """
     values: list = []
@@ -35,21 +42,38 @@ def _parse_item(item: str, kind: type) -> list:
         raise ValueError("stop must be >= start")
     step = parts[2]
     if step.startswith("x"):
-        factor = float(step[1:])
+        factor = _finite(step[1:])
         if factor <= 1 or start <= 0:
             raise ValueError("a geometric range needs start > 0 and factor > 1")
-        count = int(np.floor(np.log(stop / start) / np.log(factor) + 1e-9)) + 1
+        count = _count(math.log(stop / start) / math.log(factor))
         raw = start * factor ** np.arange(count)
     else:
-        increment = float(step)
+        increment = _finite(step)
         if increment <= 0:
             raise ValueError("step must be > 0")
-        raw = start + increment * np.arange(int(np.floor((stop - start) / increment + 1e-9)) + 1)
+        if kind is int and increment != round(increment):
+            raise ValueError("a range of integers needs an integer step")
+        count = _count((stop - start) / increment)
+        raw = start + increment * np.arange(count)
     return [_number(repr(float(v)), kind, exact=False) for v in raw]
 
 
-def _number(text: str, kind: type, exact: bool = True):
+def _count(steps: float) -> int:
+    """Values of a range spanning ``steps`` steps, at most :data:`MAX_RANGE_VALUES`."""
+    if not steps < MAX_RANGE_VALUES:
+        raise ValueError(f"the range has {steps + 1:.3g} values, more than {MAX_RANGE_VALUES}")
+    return math.floor(steps + 1e-9) + 1
+
+
+def _finite(text: str) -> float:
     value = float(text)
+    if not math.isfinite(value):
+        raise ValueError("not a finite number")
+    return value
+
+
+def _number(text: str, kind: type, exact: bool = True):
+    value = _finite(text)
     if kind is int:
         rounded = round(value)
         if exact and rounded != value:

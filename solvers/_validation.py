@@ -13,6 +13,10 @@ from array_api_compat import is_array_api_obj
 
 from ._backend import namespace
 
+#: The largest integer hyperparameter (a step count): above 2**53 floats are not exact integers, and
+#: converting 1e30 to int64 would overflow.
+MAX_INTEGER = 2**53
+
 
 def check_problem(X: Any, y: Any) -> tuple[Any, Any, bool]:
     """Validate a batch of regression problems.
@@ -86,6 +90,8 @@ def check_grid(values: Any, name: str, *, minimum: float = 0.0, strict: bool = F
         raise ValueError(f"{name} must be finite, got {values!r}")
     if integer and not np.all(grid == np.round(grid)):
         raise ValueError(f"{name} must be whole numbers, got {values!r}")
+    if integer and np.any(np.abs(grid) > MAX_INTEGER):
+        raise ValueError(f"{name} must be at most 2**53 = {MAX_INTEGER} in size (exact integers), got {values!r}")
     bad = grid <= minimum if strict else grid < minimum
     if np.any(bad):
         relation = ">" if strict else ">="

@@ -9,7 +9,6 @@ import time
 import pandas as pd
 import pytest
 
-from simulations.distributed import pack_tasks
 from simulations.store import KEY_COLUMNS, ResultStore
 from simulations.sweep import plan_cells, run_sweep
 
@@ -28,14 +27,14 @@ def test_local_cluster_matches_serial_run(tmp_path):
     pd.testing.assert_frame_equal(serial[RISK], parallel[RISK])
 
 
-def run_task_dying_once(task, chunk, marker):
+def run_task_dying_once(cell, methods, chunk, marker):
     """The worker's process dies the first time any task runs (a lost worker); later runs are normal."""
     from simulations.distributed import run_task
 
     if not os.path.exists(marker):
         open(marker, "w").close()
         os._exit(1)
-    return run_task(task, chunk)
+    return run_task(cell, methods, chunk)
 
 
 def test_a_worker_lost_mid_task_costs_only_that_task(tmp_path, monkeypatch):
@@ -51,21 +50,12 @@ def test_a_worker_lost_mid_task_costs_only_that_task(tmp_path, monkeypatch):
     cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers cannot import this test module
     monkeypatch.setattr(distributed_module, "run_task",
                         functools.partial(run_task_dying_once, marker=str(tmp_path / "died")))
-    monkeypatch.setattr(distributed_module, "pack_tasks", lambda work: [[item] for item in work])
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster:
         parallel = run_sweep(cells, methods, tmp_path / "dask", progress=False, scheduler=cluster)
     assert (tmp_path / "died").exists()
     assert len(parallel) == len(cells) * len(methods)
     pd.testing.assert_frame_equal(serial[RISK], parallel[RISK])
-
-
-def test_tasks_hold_at_least_a_second_of_work_and_every_cell_once():
-    cells = plan_cells([8, 16, 256], [8, 256], [2], [0.1], trials=2000)
-    work = [(c, ["ridge", "gd", "pto", "ols", "oracle"]) for c in cells]
-    tasks = pack_tasks(work)
-    assert [item for task in tasks for item in task] == work
-    assert len(tasks) < len(work)  # small cells were grouped
 
 
 def test_sweep_killed_twice_resumes_without_loss_or_duplicates(tmp_path):

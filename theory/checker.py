@@ -36,6 +36,7 @@ from .amp import bayes_risk_amp, lasso_optimal_risk_amp, lasso_risk_amp, mmse_re
 from .fitting import fit_constants, log_slope
 
 REQUIRED = ("method", "n", "d", "s", "sigma", "signal", "trials", "tuning", "risk_mean", "risk_sem")
+NUMERIC = ("n", "d", "s", "sigma", "trials", "risk_mean", "risk_sem")
 CELL_KEYS = ["n", "d", "s", "sigma", "signal", "tuning"]
 TOLERANCE_SE = 4.0
 FINITE_SIZE = 1.0
@@ -133,9 +134,21 @@ def check_results(results: pd.DataFrame) -> CheckReport:
     if results.empty:
         raise ValueError("results has no rows")
     df = results.copy()
-    unknown = sorted(set(df.signal) - set(NORM2))
+    for column in NUMERIC:
+        values = pd.to_numeric(df[column], errors="coerce")
+        bad = np.flatnonzero(values.isna().to_numpy() & df[column].notna().to_numpy())
+        if bad.size:
+            raise ValueError(f"column {column!r}, row {bad[0] + 1} (line {bad[0] + 2} of a CSV file): "
+                             f"{df[column].iloc[bad[0]]!r} is not a number")
+        df[column] = values
+    unknown = sorted(set(df.signal) - set(NORM2), key=str)
     if unknown:
         raise ValueError(f"signal: unknown values {unknown}; expected {sorted(NORM2)}")
+    from .figures import TUNING_WORDS  # the tuning modes' names (imported here: it loads matplotlib)
+
+    unknown = sorted(set(df.tuning) - set(TUNING_WORDS), key=str)
+    if unknown:
+        raise ValueError(f"tuning: unknown values {unknown}; expected {list(TUNING_WORDS)}")
     df["r2"] = [NORM2[g](s) for g, s in zip(df.signal, df.s)]
     df = df[np.isfinite(df.risk_mean.astype(float))]
     frames = [_exact(df, "oracle_exact", ("oracle",), bounds.oracle_exact, bounds.oracle_exact_regime),

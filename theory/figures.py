@@ -20,6 +20,18 @@ SIGNAL_WORDS = {"gaussian": r"Gaussian $w^\star$", "rademacher": r"$w^\star_j = 
 TUNING_WORDS = {"oracle": "oracle tuning", "theory": "theory tuning", "validation": "validation tuning"}
 
 
+def file_part(value: object, known: tuple[str, ...], column: str) -> str:
+    """``value`` if it is one of the ``known`` names, for use in a file name; ``ValueError`` otherwise.
+
+    File names are built only from validated values, so a results file whose
+    ``signal`` reads ``x/../../ESCAPED`` cannot make a figure land outside
+    the output directory.
+    """
+    if not isinstance(value, str) or value not in known:
+        raise ValueError(f"{column}: unknown value {value!r}; expected one of {list(known)}")
+    return value
+
+
 def phase_figure(c4: pd.DataFrame, out: Path) -> list[Path]:
     """One PNG per (signal, tuning): a heat map of the ratio PtO / min(ridge, GD) over (n/d, s/d), a panel per sigma.
 
@@ -29,7 +41,9 @@ def phase_figure(c4: pd.DataFrame, out: Path) -> list[Path]:
     boxed.
     """
     written = []
+    signals, tunings = tuple(SIGNAL_WORDS), tuple(TUNING_WORDS)
     for (signal, tuning), block in c4.groupby(["signal", "tuning"]):
+        name = f"phase_diagram_{file_part(signal, signals, 'signal')}_{file_part(tuning, tunings, 'tuning')}.png"
         block = block.assign(x=block.n / block.d, y=block.s / block.d, lr=np.log2(block.ratio))
         sigmas = sorted(block.sigma.unique())
         xs, ys = sorted(block.x.unique()), sorted(block.y.unique())
@@ -59,7 +73,7 @@ def phase_figure(c4: pd.DataFrame, out: Path) -> list[Path]:
         fig.suptitle(f"C4: PtO against the better of ridge and GD ({SIGNAL_WORDS.get(signal, signal)}, "
                      f"{TUNING_WORDS.get(tuning, tuning)})\nblue: PtO lower; boxed: the graded regime "
                      r"$n \leq d$, $s \leq d/8$", fontsize=9)
-        path = out / f"phase_diagram_{signal}_{tuning}.png"
+        path = out / name
         fig.savefig(path, dpi=130)
         plt.close(fig)
         written.append(path)

@@ -21,3 +21,23 @@ def plain_text(doc: str | None) -> str | None:
     if doc is None:
         return None
     return re.sub(r":[a-z]+:`~?([^`]+)`", r"\1", doc).replace("``", "")
+
+
+def positive_int(text: str) -> int:
+    """An argparse ``type``: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
+    return value
+
+
+def int_list(text: str) -> list[int]:
+    """An argparse ``type``: comma-separated integers, e.g. ``8,8,8``."""
+    try:
+        values = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+    return values

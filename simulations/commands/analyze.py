@@ -17,7 +17,7 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from ..outputs import out_path
+from ..outputs import out_path, output_dir
 from . import add_command, int_list, positive_int
 
 
@@ -68,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
     if n_probe < 2:
         raise ValueError(f"--n-probe must be >= 2, got {n_probe}")
     out = args.out or (args.checkpoint if args.checkpoint.is_dir() else args.checkpoint.parent) / "analysis"
+    output_dir(out)
     task = Task(d=config.d, s=config.s, sigma=config.sigma, signal=config.signal)
     label = f"heads {config.heads}"
     runs = []

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..outputs import out_path, output_dir
 from . import add_command
 
 
@@ -22,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = add_command(
         subparsers, "check", "check a results.csv against the theory (verdicts, slopes, phase diagram)", __doc__, run)
     parser.add_argument("results", type=Path, help="results.csv written by sparse-icl sweep")
-    parser.add_argument("--out", type=Path, default=None, help="output directory (default: next to RESULTS)")
+    parser.add_argument("--out", type=out_path, default=None, help="output directory (default: next to RESULTS)")
     parser.add_argument("--quiet", action="store_true", help="print only the verdict counts")
     parser.add_argument("--cells", action="store_true", help="also print the verdict of every cell (check.csv)")
 
@@ -39,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
         raise ValueError(f"results: cannot read {args.results} as CSV ({err})") from err
     report = check_results(frame)
-    out = args.out if args.out is not None else args.results.parent
+    out = output_dir(args.out if args.out is not None else args.results.parent)
     written = report.save(out)
     print(report.summary().to_string() if args.quiet else report.to_string(cells=args.cells))
     print("wrote " + ", ".join(str(p) for p in written))

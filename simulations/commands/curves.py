@@ -23,11 +23,14 @@ from pathlib import Path
 
 import numpy as np
 
+from ..outputs import out_path, output_dir
 from . import add_command
 
 #: Laws of the sparse limits (both with E||w*||^2 = 1) and the d at which their d-free limits are evaluated.
 SPARSE_SIGNALS = ("gaussian", "rademacher")
 NOMINAL_D = 10_000
+
+MAX_POINTS = 100_000
 
 
 def _range(text: str) -> tuple[float, float, int]:
@@ -38,6 +41,8 @@ def _range(text: str) -> tuple[float, float, int]:
         low, high, points = float(parts[0]), float(parts[1]), int(parts[2])
     except ValueError as err:
         raise argparse.ArgumentTypeError(f"expected LOW,HIGH,POINTS, got {text!r}") from err
+    if not (np.isfinite(low) and np.isfinite(high) and 0 < low < high) or not 2 <= points <= MAX_POINTS:
+        raise argparse.ArgumentTypeError(f"needs finite 0 < LOW < HIGH and 2 <= POINTS <= {MAX_POINTS}, got {text!r}")
     return low, high, points
 
 
@@ -52,7 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--eps", type=float, default=0.125, help="s/d of the Lasso and Bayes limits (default 1/8)")
     parser.add_argument("--signal", default="gaussian", help="law of the nonzeros: gaussian (default) or rademacher")
     parser.add_argument("--results", type=Path, default=None, help="results.csv to overlay")
-    parser.add_argument("--out", type=Path, default=None,
+    parser.add_argument("--out", type=out_path, default=None,
                         help="output directory (default: the folder of --results, else runs/curves)")
 
 
@@ -81,6 +86,9 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--steps must be comma-separated integers, got {args.steps!r}") from err
     if any(t < 0 for t in steps):
         raise ValueError(f"--steps must be >= 0, got {steps}")
+    if args.results is not None and not args.results.is_file():  # fail before computing the curves
+        raise ValueError(f"--results: no such file {args.results}")
+    output_dir(args.out)
     gamma = np.geomspace(low, high, points)
     s2, r2 = args.sigma**2, args.signal_norm2
     eta = 1.0 / (1.0 + np.sqrt(gamma)) ** 2
@@ -91,7 +99,6 @@ def run(args: argparse.Namespace) -> int:
     if args.sigma > 0 and r2 > 0:
         curves = curves.assign(**_sparse_limits(gamma, args.sigma, r2, args.eps, args.signal))
     overlay = _overlay(args.results, args.sigma, r2, args) if args.results is not None else None
-    args.out.mkdir(parents=True, exist_ok=True)
     curves.to_csv(args.out / "curves.csv", index=False)
     _plot(curves, overlay, args, args.out / "curves.png")
     print(f"wrote {args.out / 'curves.csv'}, {args.out / 'curves.png'}"

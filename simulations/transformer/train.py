@@ -1,7 +1,7 @@
 """Training an :class:`ICLTransformer` on fresh sparse-regression prompts.
 
-Every step draws a new batch of prompts on the training device (SPEC section
-1 laws: ``x ~ N(0, I_d)``, s-sparse ``w*`` with a uniform support, ``y = <w*,
+Every step draws a new batch of prompts on the training device (the laws of
+docs/math.md section 1: ``x ~ N(0, I_d)``, s-sparse ``w*`` with a uniform support, ``y = <w*,
 x> + sigma xi``) from a dedicated ``torch.Generator``, so no data is stored.
 The loss is the mean squared error of the query predictions against the noisy
 ``y_q``; the log also records the excess risk ``(yhat_q - <w*, x_q>)^2``,
@@ -84,6 +84,7 @@ class TrainConfig:
     checkpoint_every: int = 500
 
     def __post_init__(self) -> None:
+        self._check_types()
         for name in ("d", "s", "n_min", "n_max", "queries", "steps", "batch", "log_every", "checkpoint_every"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
@@ -96,8 +97,11 @@ class TrainConfig:
             raise ValueError(f"sigma must be finite and >= 0, got {self.sigma!r}")
         if self.signal not in SIGNALS:
             raise ValueError(f"signal must be one of {SIGNALS}, got {self.signal!r}")
-        if not self.lr > 0:
-            raise ValueError(f"lr must be > 0, got {self.lr!r}")
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise ValueError(f"lr must be finite and > 0, got {self.lr!r}")
+        for name in ("weight_decay", "grad_clip") + (("init_std",) if self.init_std is not None else ()):
+            if not math.isfinite(getattr(self, name)):
+                raise ValueError(f"{name} must be finite, got {getattr(self, name)!r}")
         if self.curriculum_steps < 0 or self.warmup < 0 or self.weight_decay < 0 or self.grad_clip < 0:
             raise ValueError("curriculum_steps, warmup, weight_decay and grad_clip must be >= 0")
         if self.dtype not in DTYPES:
@@ -106,12 +110,37 @@ class TrainConfig:
             raise ValueError(f"device must be 'cpu', 'cuda' or 'auto', got {self.device!r}")
         self.model_config()  # validates the architecture fields
 
+    def _check_types(self) -> None:
+        """``TypeError`` naming the field for a value of the wrong JSON type ("44" for 44, true for 1, null)."""
+        def integer(value):
+            return isinstance(value, int) and not isinstance(value, bool)
+
+        def number(value):
+            return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+        kinds = {"an integer": (integer, ("d", "s", "n_min", "n_max", "curriculum_steps", "queries", "steps",
+                                          "batch", "warmup", "seed", "log_every", "checkpoint_every")),
+                 "an integer or null": (lambda v: v is None or integer(v), ("width", "head_dim")),
+                 "a number": (number, ("sigma", "lr", "weight_decay", "grad_clip")),
+                 "a number or null": (lambda v: v is None or number(v), ("init_std",)),
+                 "a string": (lambda v: isinstance(v, str), ("signal", "attention", "device", "dtype")),
+                 "true or false": (lambda v: isinstance(v, bool), ("mlp",))}
+        for kind, (ok, names) in kinds.items():
+            for name in names:
+                if not ok(getattr(self, name)):
+                    raise TypeError(f"{name} must be {kind}, got {getattr(self, name)!r}")
+        if (not isinstance(self.heads, (list, tuple)) or not self.heads
+                or not all(integer(h) and h >= 1 for h in self.heads)):
+            raise TypeError(f"heads must be a non-empty list of integers >= 1 (heads per layer), got {self.heads!r}")
+
     def model_config(self) -> ModelConfig:
         return ModelConfig(d=self.d, heads=list(self.heads), width=self.width, head_dim=self.head_dim,
                            attention=self.attention, mlp=self.mlp, init_std=self.init_std)
 
     @classmethod
     def from_dict(cls, values: dict) -> "TrainConfig":
+        if not isinstance(values, dict):
+            raise TypeError(f"a config is a JSON object of TrainConfig fields, got {type(values).__name__}")
         known = {f.name for f in fields(cls)}
         unknown = set(values) - known
         if unknown:
