@@ -13,9 +13,8 @@ import json
 from dataclasses import fields
 from pathlib import Path
 
-from . import add_command
-
-_FLAG_TYPES = {"heads": lambda text: [int(h) for h in text.split(",")]}
+from ..outputs import out_path, output_dir
+from . import add_command, int_list, positive_int
 
 
 #: The TrainConfig fields given as flags (besides --heads and --mlp): flag, type, help. The defaults named in
@@ -51,16 +50,16 @@ FIELD_FLAGS = (
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = add_command(subparsers, "train", "train a transformer on sparse-regression prompts", __doc__, run)
+    parser.set_defaults(interrupt_hint="the last checkpoint is kept in {out}; rerun with --resume to continue")
     parser.add_argument("--config", type=Path, help="JSON file with TrainConfig fields")
-    parser.add_argument("--out", type=Path, required=True, help="run directory (checkpoint, metrics, config)")
+    parser.add_argument("--out", type=out_path, required=True, help="run directory (checkpoint, metrics, config)")
     parser.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     parser.add_argument("--max-minutes", type=float, default=None, help="stop (with a checkpoint) after M minutes")
-    parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (CPU)")
+    parser.add_argument("--threads", type=positive_int, default=None, help="torch.set_num_threads (CPU)")
     parser.add_argument("--quiet", "--no-progress", dest="no_progress", action="store_true", help="hide the progress bar")
     group = parser.add_argument_group(
         "TrainConfig fields", "each overrides --config; the defaults shown are those of a field absent from both")
-    group.add_argument("--heads", type=_FLAG_TYPES["heads"],
-                       help="heads per layer, comma separated, e.g. 8,8,8 (default 4,4,4)")
+    group.add_argument("--heads", type=int_list, help="heads per layer, comma separated, e.g. 8,8,8 (default 4,4,4)")
     for name, kind, text in FIELD_FLAGS:
         group.add_argument(f"--{name}", type=kind, help=text)
     group.add_argument("--mlp", action=argparse.BooleanOptionalAction, default=None,
@@ -76,24 +75,40 @@ def run(args: argparse.Namespace) -> int:
     if args.config is not None:
         if not args.config.exists():
             raise ValueError(f"--config file not found: {args.config}")
-        values.update(json.loads(args.config.read_text()))
+        values.update(read_config(args.config, "--config"))
     elif args.resume and (args.out / "config.json").exists():
-        values.update(json.loads((args.out / "config.json").read_text()))
+        values.update(read_config(args.out / "config.json", "--resume"))
     for f in fields(TrainConfig):
         flag = getattr(args, f.name, None)
         if flag is not None:
             values[f.name] = flag
-    config = TrainConfig.from_dict(values)
+    try:
+        config = TrainConfig.from_dict(values)
+    except (TypeError, ValueError) as err:
+        source = f"--config {args.config}" if args.config is not None else "config"
+        raise ValueError(f"{source}: {err}") from None
     if args.max_minutes is not None and args.max_minutes <= 0:
         raise ValueError(f"--max-minutes must be > 0, got {args.max_minutes}")
     if args.threads is not None:
-        if args.threads < 1:
-            raise ValueError(f"--threads must be >= 1, got {args.threads}")
         torch.set_num_threads(args.threads)
     if args.resume and not (args.out / "checkpoint.pt").exists():
         raise ValueError(f"--resume: no checkpoint in {args.out}")
+    output_dir(args.out)
     result = train(config, args.out, resume=args.resume, max_minutes=args.max_minutes,
                    progress=not args.no_progress)
     state = "finished" if result.finished else "stopped (resume with --resume)"
     print(f"{state} at step {result.step}/{config.steps}; run directory {result.out}")
     return 0
+
+
+def read_config(path: Path, flag: str) -> dict:
+    """The JSON object of TrainConfig fields in ``path``; ``ValueError`` naming the file otherwise."""
+    try:
+        values = json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{flag} {path}: not valid JSON (line {err.lineno}, column {err.colno}: {err.msg})") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{flag} {path}: not a text file") from None
+    if not isinstance(values, dict):
+        raise ValueError(f"{flag} {path}: expected a JSON object of TrainConfig fields, got {type(values).__name__}")
+    return values
