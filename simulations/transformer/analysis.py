@@ -494,8 +494,8 @@ def run_all(model: ICLTransformer, task: Task, out: str | os.PathLike, ns: list[
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     extra = dict(compare or {})
-    if single is not None:
-        extra.setdefault("single_head", single)
+    if single is not None and all(other is not single for other in extra.values()):
+        extra["single_head"] = single
     results = {
         "convergence": convergence(model, task, n_probe, earlier, trials=2 * trials, seed=seed + 5),
         "risk_vs_n": risk_vs_n(model, task, ns, trials=trials, seed=seed, extra=extra),

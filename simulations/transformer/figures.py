@@ -20,7 +20,8 @@ PRUNING_LABELS = {
     "layer1_top": "top layer-1 head + all later heads (converse)",
     "single_head": "model trained with one head per layer",
 }
-MODEL_COLOURS = ("black", "tab:brown", "tab:pink", "tab:olive", "tab:cyan", "0.5")
+MODEL_COLOURS = ("black", "tab:brown", "tab:pink", "tab:olive", "darkgoldenrod", "0.5")
+MODEL_LABELS = {"transformer": "trained transformer (this analysis)", "single_head": "single-head model"}
 
 
 def _save(fig: Any, path: Path) -> None:
@@ -35,7 +36,7 @@ def plot_risk(path: Path, res: dict[str, Any], title: str) -> None:
     ns = res["n"]
     for colour, (name, rows) in zip(MODEL_COLOURS, res["models"].items()):
         ax.errorbar(ns, [r["risk"] for r in rows], yerr=[2 * r["sem"] for r in rows], fmt="-o", ms=4,
-                    capsize=2, color=colour, lw=1.6, label=name)
+                    capsize=2, color=colour, lw=1.6, label=MODEL_LABELS.get(name, name))
     for name, rows in res["baselines"].items():
         style = STYLES[name]
         ax.errorbar(ns, [r["risk"] for r in rows], yerr=[2 * r["sem"] for r in rows], ls="--", lw=1,
