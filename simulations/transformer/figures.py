@@ -74,7 +74,7 @@ def plot_pruning(path: Path, res: dict[str, Any], title: str) -> None:
         ax.errorbar(res["n"], [r["risk"] for r in rows], yerr=[2 * r["sem"] for r in rows], fmt="-o", ms=3,
                     capsize=2, label=PRUNING_LABELS.get(name, name))
     ax.set(xlabel="context length n", ylabel="excess risk", yscale="log", title=title)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="lower left")
     _save(fig, path)
 
 
