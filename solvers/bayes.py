@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -26,6 +26,9 @@ MAX_HYPOTHESES = 200_000
 #: Numbers held at once per block of supports (trials x supports in a block).
 _BLOCK_ELEMENTS = 2**21
 
+#: Values of the ``engine`` argument of :func:`bayes_posterior_mean`.
+ENGINES = ("auto", "compiled", "array_api")
+
 
 def bayes_hypotheses(d: int, s: int, signal: str = "gaussian") -> int:
     """Number of hypotheses :func:`bayes_posterior_mean` enumerates per instance.
@@ -39,7 +42,7 @@ def bayes_hypotheses(d: int, s: int, signal: str = "gaussian") -> int:
 
 @single_blas_thread
 def bayes_posterior_mean(X: Any, y: Any, s: int, sigma: float, signal: str = "gaussian",
-                         max_hypotheses: int = MAX_HYPOTHESES) -> Any:
+                         max_hypotheses: int = MAX_HYPOTHESES, engine: str = "auto") -> Any:
     """Posterior mean of ``w*`` under the sampler's s-sparse prior: the MMSE estimator, batched.
 
     The prior: a support S uniform over the ``C(d, s)`` subsets of size s, and
@@ -64,10 +67,16 @@ def bayes_posterior_mean(X: Any, y: Any, s: int, sigma: float, signal: str = "ga
     ``rademacher`` (``w*_S = v / sqrt(s)``, ``v`` uniform on ``{-1, 1}^s``)
     enumerates the ``2^s`` sign patterns too: ``L_{S,v} = (w^T b - w^T G w / 2) / sigma^2``.
 
-    Cost per instance: ``C(d, s)`` hypotheses (``C(d, s) 2^s`` for rademacher),
-    each an ``s x s`` Cholesky factorisation, ``O(s^3)``, done as vectorised
-    array operations over instances and supports (so NumPy and CuPy run the
-    same code). Memory is bounded by processing the supports in blocks.
+    Cost per instance: ``C(d, s)`` hypotheses (``C(d, s) 2^s`` for rademacher).
+    On NumPy input each instance runs its enumeration in compiled code,
+    instances in parallel over the cores (:mod:`solvers._bayes_kernel`; for the
+    gaussian laws the Cholesky rows of a shared (s-1)-prefix are computed
+    once, the last row for all its extensions at once: ``O(s^2)`` per support
+    and one exponential). On other namespaces (CuPy) every support's ``s x s``
+    Cholesky factorisation, ``O(s^3)``, is done as vectorised array operations
+    over instances and supports (also the reference engine); memory is
+    bounded by processing the supports in blocks. Both engines compute in
+    the precision of ``X``.
 
     Parameters
     ----------
@@ -83,6 +92,10 @@ def bayes_posterior_mean(X: Any, y: Any, s: int, sigma: float, signal: str = "ga
     max_hypotheses : int
         Refuse (``ValueError``) when the enumeration is larger than this;
         default :data:`MAX_HYPOTHESES` = 2e5. Raise it knowingly.
+    engine : {"auto", "compiled", "array_api"}
+        ``"compiled"``: the numba kernel (NumPy input only); ``"array_api"``:
+        the vectorised reference engine (any namespace). ``"auto"`` takes the
+        compiled one for NumPy input when numba imports, else the reference.
 
     Returns
     -------
@@ -110,24 +123,56 @@ def bayes_posterior_mean(X: Any, y: Any, s: int, sigma: float, signal: str = "ga
     if hypotheses > max_hypotheses:
         raise ValueError(f"s: the posterior enumerates {hypotheses} hypotheses at d = {d}, s = {s} "
                          f"({signal}), above max_hypotheses = {max_hypotheses}")
+    compiled = _compiled_engine(engine, X)
     s, sigma = int(s), float(sigma)
-    G = xp.reshape(xp.matrix_transpose(X) @ X, (trials, d * d))
-    b = (xp.matrix_transpose(X) @ y[..., None])[..., 0]
+    tau2 = None if signal == "rademacher" else (1.0 / s if signal == "gaussian" else 1.0)
+    Xt = xp.matrix_transpose(X)
+    G, b = Xt @ X, (Xt @ y[..., None])[..., 0]
+    if compiled is not None:
+        w = compiled(G, b, s, sigma, tau2)
+    else:
+        w = _posterior_mean_array_api(xp, xp.reshape(G, (trials, d * d)), b, s, sigma, tau2)
+    return w[0, ...] if single else w
+
+
+def _compiled_engine(engine: str, X: Any) -> Callable[..., np.ndarray] | None:
+    """The compiled kernel if ``engine`` runs it for input ``X``, else None (see :func:`bayes_posterior_mean`)."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+    numpy_input = isinstance(X, np.ndarray)
+    if engine == "compiled" and not numpy_input:
+        raise ValueError(f"engine='compiled' needs NumPy arrays, got {type(X).__module__}.{type(X).__name__}")
+    if engine == "array_api" or not numpy_input:
+        return None
+    try:
+        from ._bayes_kernel import posterior_mean_compiled
+    except ImportError:  # numba missing (e.g. a machine without network): the reference engine
+        if engine == "compiled":
+            raise
+        return None
+    return posterior_mean_compiled
+
+
+def _posterior_mean_array_api(xp, G, b, s: int, sigma: float, tau2: float | None):
+    """The reference engine: supports in blocks, each block's Cholesky factors as arrays over (instances, supports).
+
+    ``G`` (trials, d * d) flattened Gram matrices, ``b`` (trials, d);
+    ``tau2`` None for the rademacher law. Returns (trials, d).
+    """
+    trials, d = b.shape
     supports = np.array(list(itertools.combinations(range(d), s)), dtype=np.int64)
-    block = max(1, _BLOCK_ELEMENTS // (trials * (2**s if signal == "rademacher" else 1)))
-    total = _LogSumExpMean(xp, trials, d, X.dtype)
+    block = max(1, _BLOCK_ELEMENTS // (trials * (2**s if tau2 is None else 1)))
+    total = _LogSumExpMean(xp, trials, d, b.dtype)
     for start in range(0, len(supports), block):
         S = supports[start:start + block]
         G_S = [[xp.take(G, xp.asarray(S[:, i] * d + S[:, j]), axis=1) for j in range(s)] for i in range(s)]
         b_S = [xp.take(b, xp.asarray(S[:, i]), axis=1) for i in range(s)]
-        if signal == "rademacher":
+        if tau2 is None:
             log_weight, mean = _rademacher_support(xp, G_S, b_S, s, sigma)
         else:
-            tau2 = 1.0 / s if signal == "gaussian" else 1.0
             log_weight, mean = _gaussian_support(xp, G_S, b_S, s, sigma, tau2)
         total.add(log_weight, mean, S)
-    w = total.value()
-    return w[0, ...] if single else w
+    return total.value()
 
 
 def _gaussian_support(xp, G_S, b_S, s, sigma, tau2):

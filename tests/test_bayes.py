@@ -64,13 +64,14 @@ def test_rademacher_posterior_mean_equals_enumeration(rng, n, d, s, sigma):
                                rtol=1e-9, atol=1e-12)
 
 
-def test_batched_blocks_and_float32(rng, monkeypatch):
+@pytest.mark.parametrize("engine", ["compiled", "array_api"])
+def test_batched_blocks_and_float32(rng, monkeypatch, engine):
     X, y = rng.standard_normal((7, 6, 9)), rng.standard_normal((7, 6))
-    whole = solvers.bayes_posterior_mean(X, y, 3, 0.2)
-    monkeypatch.setattr("solvers.bayes._BLOCK_ELEMENTS", 7 * 5)  # blocks of 5 supports
-    np.testing.assert_allclose(solvers.bayes_posterior_mean(X, y, 3, 0.2), whole, rtol=1e-12)
-    np.testing.assert_allclose(solvers.bayes_posterior_mean(X[2], y[2], 3, 0.2), whole[2], rtol=1e-12)
-    single = solvers.bayes_posterior_mean(X.astype(np.float32), y.astype(np.float32), 3, 0.2)
+    whole = solvers.bayes_posterior_mean(X, y, 3, 0.2, engine=engine)
+    monkeypatch.setattr("solvers.bayes._BLOCK_ELEMENTS", 7 * 5)  # blocks of 5 supports (array-API engine)
+    np.testing.assert_allclose(solvers.bayes_posterior_mean(X, y, 3, 0.2, engine=engine), whole, rtol=1e-12)
+    np.testing.assert_allclose(solvers.bayes_posterior_mean(X[2], y[2], 3, 0.2, engine=engine), whole[2], rtol=1e-12)
+    single = solvers.bayes_posterior_mean(X.astype(np.float32), y.astype(np.float32), 3, 0.2, engine=engine)
     assert single.dtype == np.float32
     np.testing.assert_allclose(single, whole, atol=1e-4)
 

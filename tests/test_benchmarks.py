@@ -19,6 +19,8 @@ def run(*args, env=None):
     ("lasso.py", ["--instances", "30", "--loop-instances", "3", "--tols", "1e-4", "--rounds", "1"],
      "| 0.0001 | ours compiled | 30 |"),
     ("false_alarms.py", ["--seeds", "20", "--trials", "20"], "| (8, 16, 2, 0.5) | 20 | 0.01 | "),
+    ("bayes.py", ["--cases", "8,8,2", "--instances", "6", "--array-instances", "3", "--rounds", "1"],
+     "| (8, 8, 2) | 28 | 6 | 3 | "),
 ])
 def test_benchmark_scripts_run(script, args, expected):
     result = run(sys.executable, f"benchmarks/{script}", *args)
