@@ -116,7 +116,8 @@ def posterior_mean_compiled(G: np.ndarray, b: np.ndarray, s: int, sigma: float, 
         # the (s - 1)-subsets whose largest index leaves room for a last one, in lexicographic order
         combos = list(itertools.combinations(range(d - 1), s - 1))
         prefixes = np.array(combos, dtype=np.int64).reshape(len(combos), s - 1)
-        _gaussian(G, b, prefixes, dtype(sigma**2 / tau2), dtype(2 * sigma**2), dtype(0.5), _cutoff(dtype), out)
+        _gaussian(G, b, prefixes, (0,) * (s - 1), dtype(sigma**2 / tau2), dtype(2 * sigma**2), dtype(0.5),
+                  _cutoff(dtype), out)
     return out
 
 
@@ -126,17 +127,23 @@ def _cutoff(dtype: type[np.floating]) -> np.floating:
 
 
 @numba.njit(cache=True, parallel=True, error_model="numpy")
-def _gaussian(G, b, prefixes, ridge, two_var, half, cutoff, out):  # pragma: no cover - compiled
-    """Every instance under a gaussian law, instances in parallel; writes ``out``."""
+def _gaussian(G, b, prefixes, rank, ridge, two_var, half, cutoff, out):  # pragma: no cover - compiled
+    """Every instance under a gaussian law, instances in parallel; writes ``out``.
+
+    ``rank`` is a tuple of s - 1 zeros: numba types a tuple with its length, so
+    ``len(rank)`` is a compile-time constant, one specialisation is compiled
+    (and cached) per s, and the loops over a prefix have constant trip counts.
+    """
     for t in numba.prange(G.shape[0]):
-        _gaussian_one(G[t], b[t], prefixes, ridge, two_var, half, cutoff, out[t])
+        _gaussian_one(G[t], b[t], prefixes, rank, ridge, two_var, half, cutoff, out[t])
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _gaussian_one(G, b, prefixes, ridge, two_var, half, cutoff, out):  # pragma: no cover - compiled
+def _gaussian_one(G, b, prefixes, rank, ridge, two_var, half, cutoff, out):  # pragma: no cover - compiled
     """One instance, gaussian law: prefix rows of the Cholesky factor, then every last index (module docstring)."""
     d = b.shape[0]
-    n_prefix, r = prefixes.shape
+    n_prefix = prefixes.shape[0]
+    r = len(rank)                        # s - 1, a constant of the compiled code
     dtype = b.dtype
     zero = ridge - ridge
     one = half + half
