@@ -56,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
     single = load_model(args.single)[0] if args.single is not None else None
     compare = {}
     for path in args.compare or []:
-        other, other_config, _ = load_model(path)
+        same_as_single = args.single is not None and path.resolve() == args.single.resolve()
+        other, other_config, _ = (single, load_model(path)[1], None) if same_as_single else load_model(path)
         if (other_config.d, other_config.s, other_config.sigma) != (config.d, config.s, config.sigma):
             raise ValueError(f"--compare {path}: trained on a different task than {args.checkpoint}")
         compare[f"heads {other_config.heads}"] = other
