@@ -10,7 +10,9 @@ grid starts at the all-zero solution for every one) down to 1e-3 alpha_max,
 shared by every solver. Solvers, each run on the same problems:
 
 - ``ours compiled``: :func:`solvers.lasso` (numba kernel, all cores), and
-  ``ours compiled 1 thread`` (``numba.set_num_threads(1)``);
+  ``ours compiled 1 thread`` (``numba.set_num_threads(1)``); ``ours
+  compiled, ... warm starts``: the same with the warm start it does not
+  pick for this shape (homotopy for n > d, extrapolation for n <= d);
 - ``ours array_api``: the vectorised reference engine on NumPy;
 - ``sklearn``: ``sklearn.linear_model.lasso_path`` called once per instance;
 - ``celer``, ``skglm``: their path functions once per instance, when installed.
@@ -34,12 +36,14 @@ import argparse
 import importlib.util
 import warnings
 from typing import Callable
+from unittest import mock
 
 import numba
 import numpy as np
 from sklearn.linear_model import lasso_path
 
 import solvers
+from solvers import _lasso_kernel
 from simulations.problems import sample_problems
 from timing import best_of
 
@@ -57,13 +61,14 @@ def sklearn_loop(X, y, alphas, tol):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return np.stack([lasso_path(X[b], y[b], alphas=alphas, tol=tol, max_iter=100_000)[1].T
-                         for b in range(X.shape[0])], axis=1)
+                         for b in range(X.shape[0])], axis=1), None
 
 
 def celer_loop(X, y, alphas, tol):
     from celer.homotopy import celer_path
 
-    return np.stack([celer_path(X[b], y[b], "lasso", alphas=alphas, tol=tol)[1].T for b in range(X.shape[0])], axis=1)
+    return np.stack([celer_path(X[b], y[b], "lasso", alphas=alphas, tol=tol)[1].T for b in range(X.shape[0])],
+                    axis=1), None
 
 
 def skglm_loop(X, y, alphas, tol):
@@ -73,26 +78,35 @@ def skglm_loop(X, y, alphas, tol):
 
     solver = AndersonCD(tol=tol, fit_intercept=False)
     return np.stack([solver.path(X[b], y[b], Quadratic(), L1(1.0), alphas=alphas)[1].T
-                     for b in range(X.shape[0])], axis=1)
+                     for b in range(X.shape[0])], axis=1), None
 
 
-def ours(engine: str, threads: int | None = None) -> Callable:
+def ours(engine: str, threads: int | None = None, homotopy: bool | None = None) -> Callable:
+    """``solvers.lasso`` with ``engine``, on ``threads`` numba threads, homotopy warm starts forced on or off."""
     def run(X, y, alphas, tol):
         default = numba.get_num_threads()
         numba.set_num_threads(threads or default)
+        ratio = _lasso_kernel.HOMOTOPY_MAX_N_OVER_D if homotopy is None else (np.inf if homotopy else 0.0)
         try:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), mock.patch.object(_lasso_kernel, "HOMOTOPY_MAX_N_OVER_D", ratio):
                 warnings.simplefilter("ignore", solvers.LassoConvergenceWarning)
-                return solvers.lasso(X, y, alphas, tol=tol, engine=engine)
+                W, info = solvers.lasso(X, y, alphas, tol=tol, engine=engine, return_info=True)
+                return W, info.n_iter.mean()
         finally:
             numba.set_num_threads(default)
     return run
 
 
-def solvers_to_time(instances: int, loop_instances: int) -> dict[str, tuple[Callable, int, float]]:
-    """name -> (function(X, y, alphas, tol), instances it runs on, factor applied to our tol)."""
+def solvers_to_time(instances: int, loop_instances: int, homotopy: bool) -> dict[str, tuple[Callable, int, float]]:
+    """name -> (function(X, y, alphas, tol) -> (W, mean sweeps or None), instances, factor applied to our tol).
+
+    ``homotopy``: whether the compiled engine uses homotopy warm starts by
+    default here (n < d); the row ``other warm start`` forces the other choice.
+    """
+    other = "CD warm starts (no homotopy)" if homotopy else "homotopy warm starts"
     table = {
         "ours compiled": (ours("compiled"), instances, 1.0),
+        f"ours compiled, {other}": (ours("compiled", homotopy=not homotopy), instances, 1.0),
         "ours compiled 1 thread": (ours("compiled", threads=1), instances, 1.0),
         "ours array_api": (ours("array_api"), instances, 1.0),
         "sklearn lasso_path loop": (sklearn_loop, loop_instances, 0.5),
@@ -119,15 +133,16 @@ def main() -> None:
     X, y = p.X, p.y
     alphas = float(np.max(solvers.lasso_alpha_max(X, y))) * np.geomspace(1.0, 1e-3, N_ALPHAS)
     m = min(args.loop_instances, args.instances)
-    P_ref = objectives(X[:m], y[:m], sklearn_loop(X[:m], y[:m], alphas, REFERENCE_TOL), alphas)
-    table = solvers_to_time(args.instances, m)
+    P_ref = objectives(X[:m], y[:m], sklearn_loop(X[:m], y[:m], alphas, REFERENCE_TOL)[0], alphas)
+    table = solvers_to_time(args.instances, m, homotopy=_lasso_kernel.wants_homotopy(args.n, args.d))
     for run, count, factor in table.values():  # warm-up: imports, numba cache, CuPy kernels
         run(X[:2], y[:2], alphas, 1e-4 * factor)
 
     print(f"n={args.n} d={args.d} s={S} sigma={SIGMA}, {N_ALPHAS} alphas geometric alpha_max..1e-3 alpha_max, "
           f"best of {args.rounds} interleaved rounds, numba threads {numba.get_num_threads()}")
-    print("| tol | solver | instances | ms / instance | sklearn / this | max rel gap to sklearn tol 1e-12 |")
-    print("|---|---|---|---|---|---|")
+    print("| tol | solver | instances | ms / instance | sklearn / this | max rel gap to sklearn tol 1e-12 "
+          "| mean sweeps / alpha |")
+    print("|---|---|---|---|---|---|---|")
     for tol in args.tols:
         times = {name: [] for name in table}
         outputs = {}
@@ -138,9 +153,11 @@ def main() -> None:
                 times[name].append(seconds / count)
         t_sk = min(times["sklearn lasso_path loop"])
         for name, (run, count, factor) in table.items():
-            rel = np.max((objectives(X[:m], y[:m], outputs[name][:, :m], alphas) - P_ref) / P_ref)
+            W, sweeps = outputs[name]
+            rel = np.max((objectives(X[:m], y[:m], W[:, :m], alphas) - P_ref) / P_ref)
             t = min(times[name])
-            print(f"| {tol:g} | {name} | {count} | {t * 1e3:.4f} | {t_sk / t:.1f}x | {rel:.1e} |")
+            print(f"| {tol:g} | {name} | {count} | {t * 1e3:.4f} | {t_sk / t:.1f}x | {rel:.1e} | "
+                  f"{'-' if sweeps is None else f'{sweeps:.2f}'} |")
         if solvers.cupy_available():
             import cupy
 
@@ -150,7 +167,7 @@ def main() -> None:
             runs = []
             t = best_of(lambda: runs.append(solvers.lasso(Xg, yg, alphas, tol=tol)), args.rounds) / args.gpu_instances
             rel = np.max((objectives(X[:m], y[:m], cupy.asnumpy(runs[-1][:, :m]), alphas) - P_ref) / P_ref)
-            print(f"| {tol:g} | ours cupy | {args.gpu_instances} | {t * 1e3:.4f} | {t_sk / t:.1f}x | {rel:.1e} |")
+            print(f"| {tol:g} | ours cupy | {args.gpu_instances} | {t * 1e3:.4f} | {t_sk / t:.1f}x | {rel:.1e} | - |")
 
 
 if __name__ == "__main__":

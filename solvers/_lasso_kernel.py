@@ -15,30 +15,35 @@ Why compiled: a vectorised sweep across instances costs per instance about
 what one compiled sweep costs, so the array-API engine only saves call
 overhead. Here each instance runs its whole path in a loop compiled by
 numba (``parallel=True``: instances are spread over the cores with
-``prange``; ``cache=True``: compiled once per machine, then loaded from
-``__pycache__``). Per instance and alpha:
+``prange``, :data:`CHUNK` at a time, at least
+:data:`MIN_INSTANCES_PER_THREAD` per thread; ``cache=True``: compiled once per
+machine, then loaded from ``__pycache__``). Per instance and alpha:
 
-1. warm start by linear extrapolation of the last two solutions,
+1. warm start: for n <= d (:func:`wants_homotopy`) the exact point of the
+   Lasso homotopy (:mod:`solvers._lasso_homotopy`) while it lasts;
+   otherwise, and after it, linear extrapolation of the last two solutions,
    ``w + rho (w - w_prev)``, ``rho = (a_k - a_{k-1}) / (a_{k-1} - a_{k-2})``
-   clipped to [0, 1] (exact between kinks of the piecewise-linear path),
-   and the gradient ``q = c - G w`` recomputed exactly;
+   clipped to [0, 1] (exact between kinks of the piecewise-linear path).
+   The gradient ``q = c - G w`` is recomputed exactly;
 2. cyclic sweeps ``w_j <- S(w_j + q_j / G_jj, alpha / G_jj)``; a coordinate
    that does not move costs O(1), one that moves updates ``q`` in O(d)
-   (``q <- q - G[:, j] delta``). Coordinates at zero that stay at zero are
-   therefore nearly free, which is what an active-set sweep buys for Gram
-   coordinate descent;
-3. after every sweep the duality gap (O(d) from ``q``); every
-   :data:`POLISH_EVERY` sweeps an unconverged instance gets an active-set
-   Newton step (:func:`_newton`), kept only where it keeps the signs and
-   lowers the gap;
+   (``q <- q - G[:, j] delta``). A coordinate at zero that stays at zero is
+   therefore nearly free: that is the saving of an active-set sweep in Gram
+   coordinate descent, so there are no separate active-set passes;
+3. after every sweep the duality gap (O(d) from ``q``); an unconverged
+   instance gets an active-set Newton step (:func:`_newton`) every
+   :data:`POLISH_EVERY` sweeps and after any sweep but the first that left
+   its signs and support unchanged (CD has then usually found them); the
+   step is kept only where it keeps the signs and lowers the gap;
 4. before a gap is accepted as converged, ``q`` is recomputed exactly, so the
    certificate carries no drift of the incremental updates (it is also
    recomputed every :data:`REFRESH_EVERY` sweeps).
 
 The kernel does not call BLAS or LAPACK: the Newton system is solved by a
-hand-written Cholesky factorisation, which fails (and the step is skipped)
-exactly where ``G_AA`` is not numerically positive definite, e.g. with
-duplicated columns.
+hand-written Cholesky factorisation (:mod:`solvers._cholesky`), which fails
+(and the step is skipped) exactly where ``G_AA`` is not numerically
+positive definite, e.g. with duplicated columns. Results do not depend on
+the number of threads (each instance is computed by one thread, alone).
 """
 
 from __future__ import annotations
@@ -53,10 +58,29 @@ from ._lasso_cd import POLISH_EVERY, REFRESH_EVERY, PathResult
 #: Instances handed to a core at a time (dynamic scheduling: the cost of an
 #: instance varies by orders of magnitude, e.g. with its smallest eigenvalue).
 CHUNK = 8
+#: Fewest instances per thread: a smaller batch uses fewer threads (starting
+#: a thread costs more than solving a few instances, much more when the
+#: cores are busy with other work).
+MIN_INSTANCES_PER_THREAD = 64
+#: Homotopy warm starts are used for ``n <= HOMOTOPY_MAX_N_OVER_D * d``
+#: (see :func:`wants_homotopy`).
+HOMOTOPY_MAX_N_OVER_D = 1.0
+
+
+def wants_homotopy(n: int, d: int) -> bool:
+    """Whether homotopy warm starts are the faster choice for n samples in d dimensions.
+
+    Measured on the default sweep's cells (2000 instances, its alpha grid;
+    docs/lasso.md): at n <= d the homotopy is 3-10x faster (coordinate
+    descent needs up to thousands of sweeps on some instances, the square
+    case included), at n = 1.25 d both take the same time, from n = 1.5 d
+    on coordinate descent from the extrapolated warm start is faster.
+    """
+    return n <= HOMOTOPY_MAX_N_OVER_D * d
 
 
 def cd_path_compiled(G: np.ndarray, c: np.ndarray, yy: np.ndarray, alphas: np.ndarray, tol: float,
-                     max_iter: int, rank: int | None = None, homotopy: bool | None = None) -> PathResult:
+                     max_iter: int, rank: int | None = None, homotopy: bool = False) -> PathResult:
     """Solve the Lasso for every instance along a descending alpha grid (NumPy arrays, compiled).
 
     Parameters
@@ -76,6 +100,9 @@ def cd_path_compiled(G: np.ndarray, c: np.ndarray, yy: np.ndarray, alphas: np.nd
     rank : int, optional
         Upper bound on the rank of every ``G`` (``min(n, d)``); the Newton
         step keeps at most this many active coordinates. Default ``d``.
+    homotopy : bool
+        Warm-start from the homotopy path (step 1 of the module docstring);
+        :func:`solvers.lasso` sets it by :func:`wants_homotopy`.
 
     Returns
     -------
@@ -91,10 +118,14 @@ def cd_path_compiled(G: np.ndarray, c: np.ndarray, yy: np.ndarray, alphas: np.nd
     coef = np.zeros((K, B, d), dtype=dtype)
     gap = np.zeros((K, B), dtype=dtype)
     n_iter = np.zeros((K, B), dtype=np.int64)
-    with numba.parallel_chunksize(CHUNK):
-        rank = d if rank is None else int(rank)
-        _paths(G, c, yy, grid, target, int(max_iter), rank, rank < d if homotopy is None else bool(homotopy),
-               coef, gap, n_iter)
+    rank = d if rank is None else int(rank)
+    threads = numba.get_num_threads()
+    numba.set_num_threads(max(1, min(threads, B // MIN_INSTANCES_PER_THREAD)))
+    try:
+        with numba.parallel_chunksize(CHUNK):
+            _paths(G, c, yy, grid, target, int(max_iter), rank, bool(homotopy), coef, gap, n_iter)
+    finally:
+        numba.set_num_threads(threads)
     return PathResult(coef=coef, gap=gap, n_iter=n_iter, converged=gap <= target[None, :])
 
 

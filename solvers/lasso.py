@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from dataclasses import dataclass
@@ -180,7 +181,7 @@ def _path(X: Any, y: Any, alphas: np.ndarray, tol: float, max_iter: int, finish_
 
 
 def _engine(engine: str, X: Any) -> Callable[..., PathResult]:
-    """The path engine named by ``engine`` for input ``X`` (see :func:`lasso`)."""
+    """The path engine named by ``engine`` for validated input ``X`` (trials, n, d) (see :func:`lasso`)."""
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
     numpy_input = isinstance(X, np.ndarray)
@@ -189,12 +190,12 @@ def _engine(engine: str, X: Any) -> Callable[..., PathResult]:
     if engine == "array_api" or not numpy_input:
         return cd_path
     try:
-        from ._lasso_kernel import cd_path_compiled
+        from ._lasso_kernel import cd_path_compiled, wants_homotopy
     except ImportError:  # numba missing (e.g. a machine without network): the reference engine
         if engine == "compiled":
             raise
         return cd_path
-    return cd_path_compiled
+    return functools.partial(cd_path_compiled, homotopy=wants_homotopy(X.shape[1], X.shape[2]))
 
 
 def _finish(X: Any, y: Any, G: Any, c: Any, yy: Any, alphas: np.ndarray, w: Any, info: LassoInfo,

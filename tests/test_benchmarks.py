@@ -21,6 +21,8 @@ def run(*args, env=None):
     ("false_alarms.py", ["--seeds", "20", "--trials", "20"], "| (8, 16, 2, 0.5) | 20 | 0.01 | "),
     ("bayes.py", ["--cases", "8,8,2", "--instances", "6", "--array-instances", "3", "--rounds", "1"],
      "| (8, 8, 2) | 28 | 6 | 3 | "),
+    ("sweep_time.py", ["--rounds", "1", "--", "--n", "8", "--trials", "20", "--methods", "ridge"],
+     "| this checkout | OPENBLAS_NUM_THREADS=1 |"),
 ])
 def test_benchmark_scripts_run(script, args, expected):
     result = run(sys.executable, f"benchmarks/{script}", *args)

@@ -14,7 +14,8 @@ from test_lasso import objective, problems, sklearn_objective
 TOL = 1e-12
 FRACTIONS = np.geomspace(1.0, 1e-3, 12)
 CASES = [("gaussian", 40, 12), ("gaussian", 10, 25), ("ar1", 30, 16), ("ar1", 12, 20), ("duplicated", 30, 12),
-         ("duplicated", 10, 16)]  # n < d runs the homotopy warm starts, which stop at the duplicated pair
+         ("duplicated", 10, 16),  # n <= d runs the homotopy warm starts, which stop at the duplicated pair
+         ("gaussian", 16, 16)]
 
 
 def both_engines(X, y, alphas, **kwargs):
@@ -77,7 +78,7 @@ def test_compiled_engine_reports_what_the_reference_reports_after_one_sweep():
 
 
 def test_results_do_not_depend_on_the_number_of_threads():
-    X, y = problems("ar1", 37, 20, 16, seed=2)  # not a multiple of the scheduling chunk
+    X, y = problems("ar1", 301, 20, 16, seed=2)  # several threads' worth, not a multiple of the chunk
     alphas = FRACTIONS * lasso_alpha_max(X, y).max()
     default = numba.get_num_threads()
     try:
