@@ -13,6 +13,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ._backend import namespace
+from ._engines import compiled_kernel
 from ._threads import single_blas_thread
 from ._validation import check_problem
 
@@ -27,7 +28,6 @@ MAX_HYPOTHESES = 200_000
 _BLOCK_ELEMENTS = 2**21
 
 #: Values of the ``engine`` argument of :func:`bayes_posterior_mean`.
-ENGINES = ("auto", "compiled", "array_api")
 
 
 def bayes_hypotheses(d: int, s: int, signal: str = "gaussian") -> int:
@@ -123,7 +123,7 @@ def bayes_posterior_mean(X: Any, y: Any, s: int, sigma: float, signal: str = "ga
     if hypotheses > max_hypotheses:
         raise ValueError(f"s: the posterior enumerates {hypotheses} hypotheses at d = {d}, s = {s} "
                          f"({signal}), above max_hypotheses = {max_hypotheses}")
-    compiled = _compiled_engine(engine, X)
+    compiled = compiled_kernel(engine, X, _load_kernel)
     s, sigma = int(s), float(sigma)
     tau2 = None if signal == "rademacher" else (1.0 / s if signal == "gaussian" else 1.0)
     Xt = xp.matrix_transpose(X)
@@ -135,21 +135,9 @@ def bayes_posterior_mean(X: Any, y: Any, s: int, sigma: float, signal: str = "ga
     return w[0, ...] if single else w
 
 
-def _compiled_engine(engine: str, X: Any) -> Callable[..., np.ndarray] | None:
-    """The compiled kernel if ``engine`` runs it for input ``X``, else None (see :func:`bayes_posterior_mean`)."""
-    if engine not in ENGINES:
-        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
-    numpy_input = isinstance(X, np.ndarray)
-    if engine == "compiled" and not numpy_input:
-        raise ValueError(f"engine='compiled' needs NumPy arrays, got {type(X).__module__}.{type(X).__name__}")
-    if engine == "array_api" or not numpy_input:
-        return None
-    try:
-        from ._bayes_kernel import posterior_mean_compiled
-    except ImportError:  # numba missing (e.g. a machine without network): the reference engine
-        if engine == "compiled":
-            raise
-        return None
+def _load_kernel() -> Callable[..., np.ndarray]:
+    from ._bayes_kernel import posterior_mean_compiled
+
     return posterior_mean_compiled
 
 

@@ -11,6 +11,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ._backend import namespace, to_numpy
+from ._engines import compiled_kernel
 from ._lasso_cd import PathResult, cd_path, duality_gap
 from ._threads import single_blas_thread
 from ._validation import check_grid, check_problem
@@ -23,7 +24,6 @@ DEFAULT_FINISH_MAX_ITER = 100_000
 #: Default constant of :func:`lasso_theory_alpha`.
 THEORY_C = 1.0
 #: Values of the ``engine`` argument of :func:`lasso`.
-ENGINES = ("auto", "compiled", "array_api")
 
 
 class LassoConvergenceWarning(UserWarning):
@@ -182,20 +182,12 @@ def _path(X: Any, y: Any, alphas: np.ndarray, tol: float, max_iter: int, finish_
 
 def _engine(engine: str, X: Any) -> Callable[..., PathResult]:
     """The path engine named by ``engine`` for validated input ``X`` (trials, n, d) (see :func:`lasso`)."""
-    if engine not in ENGINES:
-        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
-    numpy_input = isinstance(X, np.ndarray)
-    if engine == "compiled" and not numpy_input:
-        raise ValueError(f"engine='compiled' needs NumPy arrays, got {type(X).__module__}.{type(X).__name__}")
-    if engine == "array_api" or not numpy_input:
-        return cd_path
-    try:
+    def load() -> Callable[..., PathResult]:
         from ._lasso_kernel import cd_path_compiled, wants_homotopy
-    except ImportError:  # numba missing (e.g. a machine without network): the reference engine
-        if engine == "compiled":
-            raise
-        return cd_path
-    return functools.partial(cd_path_compiled, homotopy=wants_homotopy(X.shape[1], X.shape[2]))
+
+        return functools.partial(cd_path_compiled, homotopy=wants_homotopy(X.shape[1], X.shape[2]))
+
+    return compiled_kernel(engine, X, load) or cd_path
 
 
 def _finish(X: Any, y: Any, G: Any, c: Any, yy: Any, alphas: np.ndarray, w: Any, info: LassoInfo,
