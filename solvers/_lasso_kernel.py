@@ -281,13 +281,14 @@ def _newton(G, c, yy, alpha, w, q, g, rank, act, L, x, w_new, q_new):  # pragma:
             m += 1
     if m == 0:
         return g
-    if m > rank:
-        size = np.empty(m, w.dtype)
-        for i in range(m):
-            size[i] = -abs(w[act[i]])
-        keep = np.sort(act[:m][np.argsort(size, kind="mergesort")[:rank]])
-        m = rank
-        act[:m] = keep
+    while m > rank:  # drop the smallest |w_j| (plain loops: numba's sorts are slow to compile)
+        low = 0
+        for i in range(1, m):
+            if abs(w[act[i]]) < abs(w[act[low]]):
+                low = i
+        for i in range(low, m - 1):
+            act[i] = act[i + 1]
+        m -= 1
     if not factor(G, act, m, L):
         return g
     for i in range(m):
