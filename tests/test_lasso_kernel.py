@@ -65,6 +65,7 @@ def test_compiled_engine_matches_sklearn_at_d_above_n_on_a_long_path():
 
 def test_compiled_engine_reports_what_the_reference_reports_after_one_sweep():
     # same sweep, same gap formula: with max_iter = 1 both engines return the same first iterate
+    # (n > d: the compiled engine warm-starts by extrapolation, as the reference does)
     X, y = problems("ar1", 8, 20, 16, seed=8)
     alphas = lasso_alpha_max(X, y).min() * np.array([0.3, 0.01])
     with warnings.catch_warnings():
