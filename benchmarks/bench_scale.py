@@ -54,9 +54,10 @@ def problems(n: int, d: int, trials: int, backend: str, dtype: str, rng: str | N
 
 def method_time(name: str, p, repeats: int = 3) -> float:
     method = METHODS[name]
-    grid = method.grid(Setting(p.X.shape[1], p.X.shape[2], p.support.shape[1], 0.1, "gaussian"))
-    method.fit(p.X[:2, ...], p.y[:2, ...], grid, p.support[:2, ...])  # warm-up
-    return best_of(lambda: method.fit(p.X, p.y, grid, p.support), repeats)
+    setting = Setting(p.X.shape[1], p.X.shape[2], p.support.shape[1], 0.1, "gaussian")
+    grid = method.grid(setting)
+    method.fit(p.X[:2, ...], p.y[:2, ...], grid, setting, p.support[:2, ...])  # warm-up
+    return best_of(lambda: method.fit(p.X, p.y, grid, setting, p.support), repeats)
 
 
 def panel(n: int, d: int, trials: int, backend: str, dtype: str) -> None:
