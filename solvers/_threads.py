@@ -17,7 +17,9 @@ up: by the Lasso's compiled kernel (instances in parallel) and by running
 cells in parallel (``--scheduler local``).
 
 The limit is process-wide while a solver runs: two solver calls in two
-Python threads of one process share it.
+Python threads of one process share it. The BLAS libraries are listed once,
+at the first call: one loaded later (scipy's OpenBLAS, which scikit-learn
+brings in for the Lasso's finishing stage) is not limited.
 """
 
 from __future__ import annotations

@@ -16,8 +16,8 @@ from ._lasso_cd import PathResult, cd_path, duality_gap
 from ._threads import single_blas_thread
 from ._validation import check_grid, check_problem
 
-#: Default duality-gap tolerance by precision: float32 cannot certify gaps
-#: much below ~1e-6 of the objective at w = 0 (its rounding floor).
+#: Default duality-gap tolerance by precision: in float32 a gap below ~1e-7 of
+#: the objective at w = 0 is often not certifiable (rounding), see docs/lasso.md.
 DEFAULT_TOL = {"float64": 1e-8, "float32": 1e-5}
 DEFAULT_MAX_ITER = 100
 DEFAULT_FINISH_MAX_ITER = 100_000
@@ -104,8 +104,8 @@ def lasso(X: Any, y: Any, alpha: Any, *, tol: float | None = None, max_iter: int
         :func:`solvers.ols`.
     tol : float > 0, optional
         Relative duality-gap tolerance (above). Default 1e-8 for float64
-        input, 1e-5 for float32 (solved in float32; its rounding floor is
-        about 1e-6). Reachable down to about 1e-13 in float64.
+        input, 1e-5 for float32 (solved in float32, where gaps below ~1e-7
+        are often not certifiable). Reachable down to about 1e-13 in float64.
     max_iter : int >= 1
         Most batched sweeps per instance and alpha before a pair is handed to
         the finishing stage.
