@@ -140,6 +140,37 @@ def test_resume_reproduces_uninterrupted_run(tmp_path):
               progress=False)
 
 
+def test_huber_objective_matches_mse_on_small_residuals_and_bounds_large_ones():
+    """2 * Huber: the same gradient as the MSE for |r| <= delta, slope 2 delta beyond."""
+    from simulations.transformer.train import TrainStep
+    config = TrainConfig(**TINY, steps=10, dtype="float64", loss="huber", huber_delta=0.5)
+    step = TrainStep(config)
+    pred = torch.tensor([0.1, -0.3, 2.0, -5.0], dtype=torch.float64, requires_grad=True)
+    target = torch.zeros(4, dtype=torch.float64)
+    objective = 2 * torch.nn.functional.huber_loss(pred, target, delta=config.huber_delta, reduction="sum")
+    objective.backward()
+    assert torch.allclose(pred.grad, torch.tensor([0.2, -0.6, 1.0, -1.0], dtype=torch.float64))
+    loss, excess = step(config.n_min)  # one step runs with the Huber objective and logs the MSE
+    assert np.isfinite(loss) and np.isfinite(excess)
+    with pytest.raises(ValueError, match="loss must be one of"):
+        TrainConfig(**TINY, loss="l1")
+    with pytest.raises(ValueError, match="huber_delta"):
+        TrainConfig(**TINY, huber_delta=0.0)
+
+
+def test_resume_accepts_a_checkpoint_from_before_a_defaulted_field(tmp_path):
+    """Checkpoints written before ``loss``/``huber_delta`` existed resume when the run uses their defaults."""
+    config = TrainConfig(**TINY, steps=40, dtype="float64")
+    train(config, tmp_path, progress=False, stop_after=20)
+    state = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    for key in ("loss", "huber_delta"):
+        del state["config"][key]
+    torch.save(state, tmp_path / "checkpoint.pt")
+    assert train(config, tmp_path, resume=True, progress=False).finished
+    with pytest.raises(ValueError, match="loss"):
+        train(TrainConfig(**TINY, steps=60, dtype="float64", loss="huber"), tmp_path, resume=True, progress=False)
+
+
 def test_tiny_training_learns(tmp_path):
     """Loss falls well below its start and below the zero predictor's risk E||w*||^2 + sigma^2 = 1.01."""
     config = TrainConfig(**{**TINY, "checkpoint_every": 1000}, steps=400)

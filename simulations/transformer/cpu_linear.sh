@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# The linear-attention theory model on the CPU (configs/cpu_linear.json): heads [8, 1, 1], the shape of the
-# exact PtO construction. Lives in docs/data/runs/d8s1_linear_seed0 until finished, then docs/data/models/.
-# Rerunning resumes bit for bit (threads: 1).
+# The linear-attention theory model on the CPU: heads [8, 1, 1], the shape of the exact PtO construction.
+# Two recipes, run in turn: configs/cpu_linear.json (MSE loss; unstable) and configs/cpu_linear_huber.json
+# (the same with the Huber objective). Each run lives in docs/data/runs/<name> until finished, then
+# docs/data/models/<name>. Rerunning resumes bit for bit (threads: 1).
 set -eu
 cd "$(dirname "$0")/../.."
 PY=${PYTHON:-.venv/bin/python}
-name=d8s1_linear_seed0 run=docs/data/runs/d8s1_linear_seed0 done=docs/data/models/d8s1_linear_seed0
-[ -f "$done/checkpoint.pt" ] && exit 0
-resume=""
-[ -f "$run/checkpoint.pt" ] && resume="--resume"
-"$PY" -m simulations train --config simulations/transformer/configs/cpu_linear.json --out "$run" --threads 1 --quiet $resume
-mkdir -p docs/data/models && mv "$run" "$done"
+train_one() {  # name config
+  local run=docs/data/runs/$1 done=docs/data/models/$1 resume=""
+  [ -f "$done/checkpoint.pt" ] && return 0
+  [ -f "$run/checkpoint.pt" ] && resume="--resume"
+  "$PY" -m simulations train --config "simulations/transformer/configs/$2" --out "$run" --threads 1 --quiet $resume
+  mkdir -p docs/data/models && mv "$run" "$done"
+}
+train_one d8s1_linear_seed0 cpu_linear.json
+train_one d8s1_linear_huber_seed0 cpu_linear_huber.json

@@ -3,8 +3,12 @@
 Every step draws a new batch of prompts on the training device (the laws of
 docs/math.md section 1: ``x ~ N(0, I_d)``, s-sparse ``w*`` with a uniform support, ``y = <w*,
 x> + sigma xi``) from a dedicated ``torch.Generator``, so no data is stored.
-The loss is the mean squared error of the query predictions against the noisy
-``y_q``; the log also records the excess risk ``(yhat_q - <w*, x_q>)^2``,
+The training objective is the mean squared error of the query predictions
+against the noisy ``y_q`` (``loss="mse"``), or its Huber version
+(``loss="huber"``): ``r^2`` for ``|r| <= delta`` and ``2 delta |r| - delta^2``
+beyond, which has the same gradient as the MSE on small residuals and a bounded
+one on the rare huge predictions of deep linear attention (a polynomial of
+Gaussian data, so heavy-tailed). The log records the MSE either way, and also the excess risk ``(yhat_q - <w*, x_q>)^2``,
 which the zero predictor puts at ``E||w*||^2`` (the loss at
 ``E||w*||^2 + sigma^2``).
 
@@ -30,6 +34,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import torch
+from torch.nn import functional as F
 from tqdm.auto import tqdm
 
 from simulations.problems import SIGNALS
@@ -42,6 +47,7 @@ SNAPSHOT, SNAPSHOT_FRACTION = "checkpoint_80pct.pt", 0.8
 METRICS = "metrics.jsonl"
 CHECKPOINT_KEYS = ("model", "optimizer", "step", "rng", "config")
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
+LOSSES = ("mse", "huber")
 
 
 @dataclass
@@ -52,7 +58,8 @@ class TrainConfig:
     optional linear ``curriculum_steps``; ``queries`` query points per prompt.
     Model: ``heads`` (per layer), ``width``, ``head_dim``, ``attention``,
     ``mlp``, ``init_std`` (see :class:`~.model.ModelConfig`). Optimisation:
-    ``steps``, ``batch``, ``lr``, ``weight_decay``, ``warmup``, ``grad_clip``.
+    ``steps``, ``batch``, ``lr``, ``weight_decay``, ``warmup``, ``grad_clip``,
+    ``loss`` ("mse" or "huber") and ``huber_delta``.
     Bookkeeping: ``seed``, ``device`` ("cpu", "cuda" or "auto"), ``dtype``
     ("float32" or "float64"), ``log_every``, ``checkpoint_every``.
     """
@@ -77,6 +84,8 @@ class TrainConfig:
     weight_decay: float = 0.0
     warmup: int = 100
     grad_clip: float = 1.0
+    loss: str = "mse"
+    huber_delta: float = 1.0
     seed: int = 0
     device: str = "auto"
     dtype: str = "float32"
@@ -104,6 +113,10 @@ class TrainConfig:
                 raise ValueError(f"{name} must be finite, got {getattr(self, name)!r}")
         if self.curriculum_steps < 0 or self.warmup < 0 or self.weight_decay < 0 or self.grad_clip < 0:
             raise ValueError("curriculum_steps, warmup, weight_decay and grad_clip must be >= 0")
+        if self.loss not in LOSSES:
+            raise ValueError(f"loss must be one of {LOSSES}, got {self.loss!r}")
+        if not (math.isfinite(self.huber_delta) and self.huber_delta > 0):
+            raise ValueError(f"huber_delta must be finite and > 0, got {self.huber_delta!r}")
         if self.dtype not in DTYPES:
             raise ValueError(f"dtype must be one of {tuple(DTYPES)}, got {self.dtype!r}")
         if self.device not in ("cpu", "cuda", "auto"):
@@ -121,9 +134,9 @@ class TrainConfig:
         kinds = {"an integer": (integer, ("d", "s", "n_min", "n_max", "curriculum_steps", "queries", "steps",
                                           "batch", "warmup", "seed", "log_every", "checkpoint_every")),
                  "an integer or null": (lambda v: v is None or integer(v), ("width", "head_dim")),
-                 "a number": (number, ("sigma", "lr", "weight_decay", "grad_clip")),
+                 "a number": (number, ("sigma", "lr", "weight_decay", "grad_clip", "huber_delta")),
                  "a number or null": (lambda v: v is None or number(v), ("init_std",)),
-                 "a string": (lambda v: isinstance(v, str), ("signal", "attention", "device", "dtype")),
+                 "a string": (lambda v: isinstance(v, str), ("signal", "attention", "device", "dtype", "loss")),
                  "true or false": (lambda v: isinstance(v, bool), ("mlp",))}
         for kind, (ok, names) in kinds.items():
             for name in names:
@@ -218,9 +231,12 @@ class TrainStep:
             for group in self.optimizer.param_groups:
                 group["lr"] = lr
         pred = self.forward(batch["X"], batch["y"], batch["x_query"])
-        loss = torch.mean((pred - batch["y_query"]) ** 2)
+        residual = pred - batch["y_query"]
+        loss = torch.mean(residual ** 2)
+        objective = loss if self.config.loss == "mse" else 2 * F.huber_loss(
+            pred, batch["y_query"], delta=self.config.huber_delta)
         self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        objective.backward()
         if self.config.grad_clip:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
         self.optimizer.step()
@@ -362,8 +378,9 @@ def load_model(path: str | os.PathLike, device: str = "cpu") -> tuple[ICLTransfo
 
 
 def _check_resumable(saved: dict, config: TrainConfig) -> None:
-    current = asdict(config)
-    diff = sorted(k for k in current if k not in ("steps", "device") and saved.get(k) != current[k])
+    current, defaults = asdict(config), asdict(TrainConfig())
+    # a key missing from an older checkpoint had its default then
+    diff = sorted(k for k in current if k not in ("steps", "device") and saved.get(k, defaults[k]) != current[k])
     if diff:
         raise ValueError(f"--resume: config differs from the checkpoint's in {diff}")
 
