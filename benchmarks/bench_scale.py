@@ -39,7 +39,7 @@ from simulations import sample_problems
 from simulations.methods import METHODS, Setting
 from simulations.problems import rng_for_backend
 from simulations.sweep import Cell, run_cell
-from solvers._backend import namespace
+from solvers.backend import namespace
 from solvers.spectral import Spectrum
 from timing import best_of
 

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from solvers import to_backend
-from solvers._backend import backend_namespace
+from solvers.backend import backend_namespace
 from . import philox
 
 MAX_BLOCK = 256

@@ -18,7 +18,7 @@ import numpy as np
 from scipy import stats
 
 from solvers import to_numpy
-from solvers._backend import namespace
+from solvers.backend import namespace
 
 
 def instance_risk(w_hat: Any, w_star: Any) -> np.ndarray:

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from solvers import to_numpy
-from solvers._backend import namespace
+from solvers.backend import namespace
 from .methods import Method, Setting
 from .problems import Problems
 from .risk import RiskSummary, instance_risk

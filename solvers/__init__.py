@@ -6,7 +6,7 @@ the same backend as its input. Hyperparameters given as 1-D arrays return the
 whole path with a leading path axis.
 """
 
-from ._backend import cupy_available, free_memory, release_memory, resolve_backend, to_backend, to_numpy
+from .backend import cupy_available, free_memory, release_memory, resolve_backend, to_backend, to_numpy
 from .gradient_descent import gd, gd_iterative
 from .lasso import LassoConvergenceWarning, LassoInfo, lasso, lasso_alpha_max, lasso_theory_alpha
 from .bayes import bayes_hypotheses, bayes_posterior_mean

@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from ._backend import in_batches, namespace, to_numpy
+from .backend import in_batches, namespace, to_numpy
 
 #: Sweeps between exact recomputations of the gradient ``q = c - G w``
 #: (between them it is updated incrementally, as in scikit-learn).

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from array_api_compat import is_array_api_obj
 
-from ._backend import namespace
+from .backend import namespace
 
 #: The largest integer hyperparameter (a step count): above 2**53 floats are not exact integers, and
 #: converting 1e30 to int64 would overflow.

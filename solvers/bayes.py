@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ._backend import namespace
+from .backend import namespace
 from ._engines import compiled_kernel
 from ._threads import single_blas_thread
 from ._validation import check_problem

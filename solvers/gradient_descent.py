@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ._backend import namespace, to_numpy
+from .backend import namespace, to_numpy
 from ._validation import check_grid, check_problem, check_step_size
 from .spectral import Spectrum
 

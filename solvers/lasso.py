@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ._backend import namespace, to_numpy
+from .backend import namespace, to_numpy
 from ._engines import compiled_kernel
 from ._lasso_cd import PathResult, cd_path, duality_gap
 from ._threads import single_blas_thread

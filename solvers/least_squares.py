@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ._backend import namespace
+from .backend import namespace
 from ._validation import check_problem
 from .spectral import Spectrum
 

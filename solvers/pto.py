@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._backend import namespace
+from .backend import namespace
 from ._validation import check_problem
 from .gradient_descent import _gd_path, gd_iterative
 

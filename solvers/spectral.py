@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from ._backend import in_batches, namespace
+from .backend import in_batches, namespace
 from ._threads import single_blas_thread
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import solvers
-from solvers._backend import namespace
+from solvers.backend import namespace
 from solvers._bayes_kernel import posterior_mean_compiled
 from solvers.bayes import _posterior_mean_array_api
 

@@ -178,21 +178,21 @@ def test_bad_input_names_the_parameter(rng, call, message):
 
 def test_linear_algebra_in_batches_equals_one_call(monkeypatch):
     """Stacks are cut into LINALG_BATCH-sized calls (cuSOLVER batch limits); the result must not change."""
-    from solvers import _backend
+    from solvers import backend
 
     p = sample_problems(20, 12, 3, 0.2, 50, seed=8)
     lams = np.logspace(-3, 1, 5)
     alphas = np.geomspace(0.3, 0.003, 6)
     whole = solvers.ridge(p.X, p.y, lams), solvers.ols(p.X, p.y), solvers.lasso(p.X, p.y, alphas, tol=1e-10)
-    monkeypatch.setattr(_backend, "LINALG_BATCH", 7)
+    monkeypatch.setattr(backend, "LINALG_BATCH", 7)
     sliced = solvers.ridge(p.X, p.y, lams), solvers.ols(p.X, p.y), solvers.lasso(p.X, p.y, alphas, tol=1e-10)
     for a, b in zip(whole, sliced):
         np.testing.assert_array_equal(a, b)
-    values, vectors = _backend.in_batches(np.linalg.eigh, p.X.transpose(0, 2, 1) @ p.X, size=9)
+    values, vectors = backend.in_batches(np.linalg.eigh, p.X.transpose(0, 2, 1) @ p.X, size=9)
     ref = np.linalg.eigh(p.X.transpose(0, 2, 1) @ p.X)
     np.testing.assert_array_equal(values, ref.eigenvalues)
     np.testing.assert_array_equal(vectors, ref.eigenvectors)
-    pair = _backend.in_batches(lambda a: (a + 1, a * 2), p.y, size=9)
+    pair = backend.in_batches(lambda a: (a + 1, a * 2), p.y, size=9)
     assert type(pair) is tuple and np.array_equal(pair[1], 2 * p.y)
 
 

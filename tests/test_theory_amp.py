@@ -150,7 +150,7 @@ def test_fixed_point_failure_names_the_setting():
 def test_gaussian_bayes_limit_at_eps_one_is_optimal_ridge(gamma, sigma):
     # Two independent code paths: Bayes state evolution with the quadrature vs the ridge closed form.
     n = 200.0
-    ridge = theory.ridge_optimal_risk(gamma, 1.0, sigma**2)
+    ridge = theory.ridge_optimal_risk(gamma, signal_norm2=1.0, sigma=sigma)
     assert theory.bayes_risk_amp(n, gamma * n, gamma * n, sigma=sigma) == pytest.approx(ridge, rel=1e-8)
     assert theory.mmse_replica(n, gamma * n, gamma * n, sigma=sigma) == pytest.approx(ridge, rel=1e-8)
 

@@ -35,7 +35,7 @@ def _lasso_rows(C, perturb=None):
     rows = []
     for n in (64, 128, 256, 512):
         for d in (16, 64, 256):
-            rate = theory.lasso_rate(n, d, 2, 0.5, 1.0)
+            rate = theory.lasso_rate(n, d, 2, signal_norm2=1.0, sigma=0.5)
             risk = C * rate * (perturb(n, d) if perturb else 1.0)
             rows.append(dict(method="lasso", n=n, d=d, s=2, sigma=0.5, signal="gaussian", trials=100,
                              tuning="oracle", risk_mean=risk, risk_sem=0.01 * risk))
@@ -88,7 +88,8 @@ def test_curves_command(results, tmp_path):
                  "--out", str(out)]) == 0
     curves = pd.read_csv(out / "curves.csv")
     assert len(curves) == 20 and (out / "curves.png").is_file()
-    assert np.allclose(curves.ridge_optimal, theory.ridge_optimal_risk(curves.gamma.to_numpy(), 1.0, 0.25))
+    assert np.allclose(curves.ridge_optimal,
+                       theory.ridge_optimal_risk(curves.gamma.to_numpy(), signal_norm2=1.0, sigma=0.5))
     assert main(["curves", "--gamma-range", "2,1,5", "--out", str(out)]) == 2
 
 

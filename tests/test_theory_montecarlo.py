@@ -47,7 +47,7 @@ def test_one_step_monte_carlo_matches_exact_formula(n, d, sigma, eta):
     P = sample_problems(n, d, max(1, d // 4), sigma, 1500, seed=11, signal="rademacher")
     risk = ((solvers.gd(P.X, P.y, eta, 1) - P.w_star) ** 2).sum(-1)
     mean, sem = _mean_sem(risk)
-    assert abs(mean - theory.one_step_gd_risk(n, d, 1.0, sigma**2, eta)) <= Z * sem
+    assert abs(mean - theory.one_step_gd_risk(n, d, signal_norm2=1.0, sigma=sigma, step_size=eta)) <= Z * sem
 
 
 def _assert_risk_near(method, limit, setting):

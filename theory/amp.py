@@ -325,7 +325,7 @@ def bayes_risk_amp(n: object, d: object, s: object, *, sigma: object,
     return cells.out(_bayes_fixed_point(cells, np.arange(cells.n.size), cells.r2))
 
 
-def replica_potential(n: object, d: object, s: object, *, risk: object, sigma: object,
+def replica_potential(n: object, d: object, s: object, *, sigma: object, risk: object,
                       signal: str = "gaussian") -> np.ndarray | float:
     """The replica-symmetric potential per coordinate at a trial risk ``R``:
 

@@ -1,9 +1,10 @@
 """Reference risks and rates the checker compares the Monte Carlo results with.
 
-Every bound is a function of ``(n, d, s, sigma, signal_norm2)`` (broadcasting
-NumPy arrays) with a companion ``*_regime`` function saying where it is meant
-to hold. Which are exact, which are limits and which are the project's own
-heuristics is stated in each docstring and in ``docs/theory.md``:
+Every bound is a function ``f(n, d, s, *, signal_norm2, sigma)`` (broadcasting
+NumPy arrays; ``sigma`` the noise standard deviation) with a companion
+``*_regime`` function of the same arguments saying where it is meant to hold.
+Which are exact, which are limits and which are the project's own heuristics
+is stated in each docstring and in ``docs/theory.md``:
 
 * :func:`oracle_exact`, :func:`ols_exact` - exact finite-sample formulas
   (Gaussian design, inverse-Wishart moments).
@@ -20,6 +21,8 @@ heuristics is stated in each docstring and in ``docs/theory.md``:
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from ._params import as_param
@@ -28,7 +31,7 @@ from .ridge import ridge_optimal_risk
 MIN_DIMENSION = 16
 
 
-def _params(n, d, s, sigma, signal_norm2):
+def _params(n: object, d: object, s: object, sigma: object, signal_norm2: object) -> list[np.ndarray]:
     n = as_param(n, "n", minimum=1.0)
     d = as_param(d, "d", minimum=1.0)
     s = as_param(s, "s", minimum=1.0)
@@ -39,7 +42,7 @@ def _params(n, d, s, sigma, signal_norm2):
     return np.broadcast_arrays(n, d, s, sigma, r2)
 
 
-def oracle_exact(n, d, s, sigma, signal_norm2) -> np.ndarray:
+def oracle_exact(n: object, d: object, s: object, *, signal_norm2: object, sigma: object) -> np.ndarray:
     """Exact risk of least squares on the true support: ``sigma^2 s / (n - s - 1)``.
 
     ``E tr((X_S^T X_S)^{-1}) = s / (n - s - 1)`` (inverse-Wishart mean) for
@@ -55,13 +58,13 @@ def oracle_exact(n, d, s, sigma, signal_norm2) -> np.ndarray:
     return np.where(n >= s + 2, exact, np.where(n >= s, edge, np.nan))
 
 
-def oracle_exact_regime(n, d, s, sigma, signal_norm2) -> np.ndarray:
+def oracle_exact_regime(n: object, d: object, s: object, *, signal_norm2: object, sigma: object) -> np.ndarray:
     """``n >= s + 2`` (finite inverse-Wishart mean)."""
     n, d, s, sigma, _ = _params(n, d, s, sigma, signal_norm2)
     return n >= s + 2
 
 
-def ols_exact(n, d, s, sigma, signal_norm2) -> np.ndarray:
+def ols_exact(n: object, d: object, s: object, *, signal_norm2: object, sigma: object) -> np.ndarray:
     """Exact risk of min-norm least squares with Gaussian design.
 
     ``sigma^2 d / (n - d - 1)`` for ``n >= d + 2``;
@@ -80,13 +83,13 @@ def ols_exact(n, d, s, sigma, signal_norm2) -> np.ndarray:
     return np.where(n >= d + 2, under, np.where(d >= n + 2, over, edge))
 
 
-def ols_exact_regime(n, d, s, sigma, signal_norm2) -> np.ndarray:
+def ols_exact_regime(n: object, d: object, s: object, *, signal_norm2: object, sigma: object) -> np.ndarray:
     """``|n - d| >= 2``."""
     n, d, s, sigma, _ = _params(n, d, s, sigma, signal_norm2)
     return np.abs(n - d) >= 2
 
 
-def equivariant_floor(n, d, s, sigma, signal_norm2) -> np.ndarray:
+def equivariant_floor(n: object, d: object, s: object, *, signal_norm2: object, sigma: object) -> np.ndarray:
     """Lower reference for rotation-equivariant estimators: optimally tuned ridge, MP limit.
 
     A rotation-equivariant estimator (ridge, GD, OLS) has a risk that depends
@@ -99,16 +102,16 @@ def equivariant_floor(n, d, s, sigma, signal_norm2) -> np.ndarray:
     At finite n, d the floor holds up to an O(1/min(n, d)) finite-size term.
     """
     n, d, s, sigma, r2 = _params(n, d, s, sigma, signal_norm2)
-    return np.asarray(ridge_optimal_risk(d / n, r2, sigma**2))
+    return np.asarray(ridge_optimal_risk(d / n, signal_norm2=r2, sigma=sigma))
 
 
-def equivariant_floor_regime(n, d, s, sigma, signal_norm2) -> np.ndarray:
+def equivariant_floor_regime(n: object, d: object, s: object, *, signal_norm2: object, sigma: object) -> np.ndarray:
     """``min(n, d) >= 16``: the MP limit is a fair stand-in for the finite-size Bayes risk."""
     n, d, s, sigma, _ = _params(n, d, s, sigma, signal_norm2)
     return np.minimum(n, d) >= MIN_DIMENSION
 
 
-def lasso_rate(n, d, s, sigma, signal_norm2) -> np.ndarray:
+def lasso_rate(n: object, d: object, s: object, *, signal_norm2: object, sigma: object) -> np.ndarray:
     """The Lasso rate ``sigma^2 s log(e d / s) / n`` (no constant; the checker fits one).
 
     ``log(e d / s)`` rather than ``log(d / s)`` keeps the rate positive at
@@ -120,13 +123,28 @@ def lasso_rate(n, d, s, sigma, signal_norm2) -> np.ndarray:
     return sigma**2 * s * np.log(np.e * d / s) / n
 
 
-def lasso_regime(n, d, s, sigma, signal_norm2) -> np.ndarray:
+def lasso_regime(n: object, d: object, s: object, *, signal_norm2: object, sigma: object) -> np.ndarray:
     """``n >= s log d`` and ``sigma > 0`` (the rate is 0 without noise)."""
     n, d, s, sigma, _ = _params(n, d, s, sigma, signal_norm2)
     return (n >= s * np.log(np.maximum(d, 2))) & (sigma > 0)
 
 
-def pto_rate(n, d, s, sigma, signal_norm2) -> tuple[np.ndarray, np.ndarray]:
+class PtoTerms(NamedTuple):
+    """The two terms of :func:`pto_rate`.
+
+    Attributes
+    ----------
+    variance : array
+        ``sigma^2 s / n``.
+    leakage : array
+        ``s d (r2 + sigma^2) / n^2``.
+    """
+
+    variance: np.ndarray
+    leakage: np.ndarray
+
+
+def pto_rate(n: object, d: object, s: object, *, signal_norm2: object, sigma: object) -> PtoTerms:
     """The two terms of the project's PtO upper bound (our heuristic, not the paper's).
 
     ``R_PtO <= C1 * variance + C2 * leakage`` with
@@ -140,13 +158,14 @@ def pto_rate(n, d, s, sigma, signal_norm2) -> tuple[np.ndarray, np.ndarray]:
 
     Returns
     -------
-    variance, leakage : arrays of the broadcast shape.
+    PtoTerms
+        ``variance`` and ``leakage``, arrays of the broadcast shape.
     """
     n, d, s, sigma, r2 = _params(n, d, s, sigma, signal_norm2)
-    return sigma**2 * s / n, s * d * (r2 + sigma**2) / n**2
+    return PtoTerms(variance=sigma**2 * s / n, leakage=s * d * (r2 + sigma**2) / n**2)
 
 
-def pto_regime(n, d, s, sigma, signal_norm2) -> np.ndarray:
+def pto_regime(n: object, d: object, s: object, *, signal_norm2: object, sigma: object) -> np.ndarray:
     """``n >= s log d`` and ``s <= d / 2``: preprocessing can separate the support."""
     n, d, s, sigma, _ = _params(n, d, s, sigma, signal_norm2)
     return (n >= s * np.log(np.maximum(d, 2))) & (2 * s <= d)

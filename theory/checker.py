@@ -170,6 +170,12 @@ def _args(frame: pd.DataFrame) -> tuple:
     return tuple(frame[c].to_numpy(float) for c in ("n", "d", "s", "sigma", "r2"))
 
 
+def _at(function, args: tuple):
+    """A bound of :mod:`theory.bounds` at the cells ``args = (n, d, s, sigma, r2)`` of :func:`_args`."""
+    n, d, s, sigma, r2 = args
+    return function(n, d, s, signal_norm2=r2, sigma=sigma)
+
+
 def _base(frame: pd.DataFrame, claim: str, reference: np.ndarray, regime: np.ndarray) -> pd.DataFrame:
     out = frame[["method", *CELL_KEYS]].copy()
     out.insert(0, "claim", claim)
@@ -192,7 +198,7 @@ def _exact(df, claim, methods, reference, regime) -> pd.DataFrame:
     if rows.empty:
         return pd.DataFrame()
     args = _args(rows)
-    out = _base(rows, claim, reference(*args), regime(*args))
+    out = _base(rows, claim, _at(reference, args), _at(regime, args))
     return _verdict(out, np.abs(out.risk - out.reference) <= TOLERANCE_SE * out.risk_sem)
 
 
@@ -201,7 +207,8 @@ def _floor(df) -> pd.DataFrame:
     if rows.empty:
         return pd.DataFrame()
     n, d, s, sigma, r2 = args = _args(rows)
-    out = _base(rows, "equivariant_floor", bounds.equivariant_floor(*args), bounds.equivariant_floor_regime(*args))
+    out = _base(rows, "equivariant_floor", _at(bounds.equivariant_floor, args),
+                _at(bounds.equivariant_floor_regime, args))
     slack = TOLERANCE_SE * out.risk_sem + FINITE_SIZE * (r2 + sigma**2) / np.minimum(n, d)
     return _verdict(out, out.risk >= out.reference - slack)
 
@@ -229,15 +236,15 @@ def _fitted_rate(df, method: str, claim: str, terms, regime, names: tuple[str, .
     if rows.empty:
         return pd.DataFrame(), pd.DataFrame()
     args = _args(rows)
-    out = _base(rows, claim, np.nan, regime(*args))
-    out["in_regime"] = regime(*args)  # _base's regime needs a finite reference; this one is fitted below
-    reference, const = _fit_groups(out, terms(*args), claim, names)
+    out = _base(rows, claim, np.nan, _at(regime, args))
+    out["in_regime"] = _at(regime, args)  # _base's regime needs a finite reference; this one is fitted below
+    reference, const = _fit_groups(out, terms(args), claim, names)
     out["reference"], out["ratio"] = reference, out.risk / reference
     return out, const
 
 
 def _lasso(df):
-    out, const = _fitted_rate(df, "lasso", "lasso_rate", lambda *a: bounds.lasso_rate(*a)[:, None],
+    out, const = _fitted_rate(df, "lasso", "lasso_rate", lambda a: _at(bounds.lasso_rate, a)[:, None],
                               bounds.lasso_regime, ("C",))
     if out.empty:
         return out, const
@@ -245,7 +252,7 @@ def _lasso(df):
 
 
 def _pto(df):
-    out, const = _fitted_rate(df, "pto", "pto_rate", lambda *a: np.column_stack(bounds.pto_rate(*a)),
+    out, const = _fitted_rate(df, "pto", "pto_rate", lambda a: np.column_stack(_at(bounds.pto_rate, a)),
                               bounds.pto_regime, ("C1", "C2"))
     if out.empty:
         return out, const
@@ -280,7 +287,7 @@ def _c5(df) -> pd.DataFrame:
         return joined
     joined["r2"] = [NORM2[g](s) for g, s in zip(joined.signal, joined.s)]
     n, d, s, sigma, r2 = _args(joined)
-    regime = (d <= n) & bounds.lasso_regime(n, d, s, sigma, r2)
+    regime = (d <= n) & bounds.lasso_regime(n, d, s, signal_norm2=r2, sigma=sigma)
     out = _base(joined, "C5_pto_vs_lasso", joined.risk_mean_rival.to_numpy(float), regime)
     out["method"] = "pto vs lasso"
     out["log_d"] = np.log(d)
@@ -344,7 +351,7 @@ def _c5_limit(df) -> pd.DataFrame:
         return pd.DataFrame()
     reference = _amp_reference(rows, lambda *a, **k: lasso_optimal_risk_amp(*a, **k).risk)
     n, d, s, sigma, r2 = _args(rows)
-    regime = (d <= n) & bounds.lasso_regime(n, d, s, sigma, r2) & _amp_regime(rows)
+    regime = (d <= n) & bounds.lasso_regime(n, d, s, signal_norm2=r2, sigma=sigma) & _amp_regime(rows)
     out = _base(rows, "C5_pto_vs_lasso_limit", reference, regime)
     out["method"] = "pto vs lasso limit"
     out["log_d"] = np.log(d)
@@ -355,18 +362,18 @@ def _c5_limit(df) -> pd.DataFrame:
 def _prediction(method: str, frame: pd.DataFrame, constants: pd.DataFrame) -> np.ndarray | None:
     args = _args(frame)
     if method == "oracle":
-        return bounds.oracle_exact(*args)
+        return _at(bounds.oracle_exact, args)
     if method == "ols":
-        return bounds.ols_exact(*args)
+        return _at(bounds.ols_exact, args)
     if method in ("ridge", "gd"):
-        return bounds.equivariant_floor(*args)
+        return _at(bounds.equivariant_floor, args)
     if method == "lasso":
-        return bounds.lasso_rate(*args)
+        return _at(bounds.lasso_rate, args)
     if method == "pto" and len(constants):
         tuning, signal = frame.tuning.iloc[0], frame.signal.iloc[0]
         row = constants[(constants.claim == "pto_rate") & (constants.tuning == tuning) & (constants.signal == signal)]
         if len(row):
-            variance, leakage = bounds.pto_rate(*args)
+            variance, leakage = _at(bounds.pto_rate, args)
             return float(row.C1.iloc[0]) * variance + float(row.C2.iloc[0]) * leakage
     return None
 

@@ -17,6 +17,8 @@ returned as computed (huge or inf), as the solvers do.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from scipy.optimize import minimize_scalar
 
@@ -47,7 +49,37 @@ def _flow_gain(l: np.ndarray, t: np.ndarray) -> np.ndarray:
     return np.where(l > 0, np.expm1(-t * l) ** 2 / safe, 0.0)
 
 
-def gd_risk_limit(gamma: object, signal_norm2: object, sigma2: object, step_size: object,
+class GDOptimum(NamedTuple):
+    """Optimally stopped GD (:func:`gd_optimal_steps`).
+
+    Attributes
+    ----------
+    risk : float or array
+        ``min_T R(eta, T)``.
+    steps : float or array
+        The minimising number of steps ``T`` (whole numbers, as floats).
+    """
+
+    risk: np.ndarray | float
+    steps: np.ndarray | float
+
+
+class GradientFlowOptimum(NamedTuple):
+    """Optimally stopped gradient flow (:func:`gradient_flow_optimal_time`).
+
+    Attributes
+    ----------
+    risk : float or array
+        ``min_t R(t)``.
+    time : float or array
+        The minimising stopping time ``t``.
+    """
+
+    risk: np.ndarray | float
+    time: np.ndarray | float
+
+
+def gd_risk_limit(gamma: object, *, signal_norm2: object, sigma: object, step_size: object,
                   steps: object, nodes: int = DEFAULT_NODES) -> np.ndarray | float:
     """Risk limit of ``T`` GD steps of size ``eta`` from zero.
 
@@ -57,7 +89,10 @@ def gd_risk_limit(gamma: object, signal_norm2: object, sigma2: object, step_size
     Parameters
     ----------
     gamma : float or array, > 0
-    signal_norm2, sigma2 : float or array, >= 0
+    signal_norm2 : float or array, >= 0
+        ``r2 = ||w*||^2``.
+    sigma : float or array, >= 0
+        Noise standard deviation.
     step_size : float or array, > 0
         ``eta`` (in the loss convention ``||y - Xw||^2 / (2n)``).
     steps : int or array of whole numbers, >= 0
@@ -68,10 +103,11 @@ def gd_risk_limit(gamma: object, signal_norm2: object, sigma2: object, step_size
     T = as_param(steps, "steps")
     if not np.all(T == np.round(T)):
         raise ValueError(f"steps must be whole numbers, got {steps!r}")
-    return output(filter_risk(gamma, signal_norm2, sigma2, _gd_residual, _gd_gain, (eta, T), nodes))
+    return output(filter_risk(gamma, signal_norm2=signal_norm2, sigma=sigma, residual=_gd_residual,
+                              gain=_gd_gain, params=(eta, T), nodes=nodes))
 
 
-def gradient_flow_risk_limit(gamma: object, signal_norm2: object, sigma2: object, time: object,
+def gradient_flow_risk_limit(gamma: object, *, signal_norm2: object, sigma: object, time: object,
                              nodes: int = DEFAULT_NODES) -> np.ndarray | float:
     """Risk limit of gradient flow ``dw/dt = -grad L(w)`` from zero, stopped at time ``t``.
 
@@ -79,13 +115,17 @@ def gradient_flow_risk_limit(gamma: object, signal_norm2: object, sigma2: object
               + \\sigma^2 \\gamma \\int \\frac{(1 - e^{-t l})^2}{l} dF_\\gamma
 
     GD with ``T`` steps of size ``eta`` approaches it at ``t = eta T`` as ``eta -> 0``.
+
+    Parameters as in :func:`gd_risk_limit`, with ``time`` (``t >= 0``) in place of
+    ``step_size`` and ``steps``.
     """
     t = as_param(time, "time")
-    return output(filter_risk(gamma, signal_norm2, sigma2, _flow_residual, _flow_gain, (t,), nodes))
+    return output(filter_risk(gamma, signal_norm2=signal_norm2, sigma=sigma, residual=_flow_residual,
+                              gain=_flow_gain, params=(t,), nodes=nodes))
 
 
-def gd_optimal_steps(gamma: object, signal_norm2: object, sigma2: object, step_size: object,
-                     max_steps: int = MAX_STEPS, nodes: int = DEFAULT_NODES) -> tuple[np.ndarray, np.ndarray]:
+def gd_optimal_steps(gamma: object, *, signal_norm2: object, sigma: object, step_size: object,
+                     max_steps: int = MAX_STEPS, nodes: int = DEFAULT_NODES) -> GDOptimum:
     """Optimal stopping for GD: ``argmin_T R(eta, T)`` over whole ``T in [0, max_steps]``.
 
     Method: the risk is evaluated on all ``T <= 64`` and a geometric grid
@@ -98,16 +138,18 @@ def gd_optimal_steps(gamma: object, signal_norm2: object, sigma2: object, step_s
 
     Returns
     -------
-    steps, risk : arrays of the broadcast shape (floats; ``steps`` whole).
+    GDOptimum
+        ``risk`` and ``steps``, of the broadcast shape (floats; ``steps`` whole).
     """
-    return _optimise(lambda g, r2, s2, eta, T: gd_risk_limit(g, r2, s2, eta, T, nodes),
-                     (gamma, signal_norm2, sigma2, as_param(step_size, "step_size", strict=True)),
-                     _step_grid(max_steps), integer=True)
+    steps, risk = _optimise(
+        lambda g, r2, sd, eta, T: gd_risk_limit(g, signal_norm2=r2, sigma=sd, step_size=eta, steps=T, nodes=nodes),
+        (gamma, signal_norm2, sigma, as_param(step_size, "step_size", strict=True)), _step_grid(max_steps),
+        integer=True)
+    return GDOptimum(risk=risk, steps=steps)
 
 
-def gradient_flow_optimal_time(gamma: object, signal_norm2: object, sigma2: object,
-                               max_time: float = MAX_TIME, nodes: int = DEFAULT_NODES
-                               ) -> tuple[np.ndarray, np.ndarray]:
+def gradient_flow_optimal_time(gamma: object, *, signal_norm2: object, sigma: object,
+                               max_time: float = MAX_TIME, nodes: int = DEFAULT_NODES) -> GradientFlowOptimum:
     """Optimal stopping time ``argmin_t R(t)`` of gradient flow on ``[0, max_time]``.
 
     A geometric grid in ``t`` brackets the minimum, then bounded Brent
@@ -115,11 +157,14 @@ def gradient_flow_optimal_time(gamma: object, signal_norm2: object, sigma2: obje
 
     Returns
     -------
-    time, risk : arrays of the broadcast shape.
+    GradientFlowOptimum
+        ``risk`` and ``time``, of the broadcast shape.
     """
     grid = np.concatenate([[0.0], np.geomspace(1e-3, max_time, 241)])
-    return _optimise(lambda g, r2, s2, t: gradient_flow_risk_limit(g, r2, s2, t, nodes),
-                     (gamma, signal_norm2, sigma2), grid, integer=False)
+    time, risk = _optimise(
+        lambda g, r2, sd, t: gradient_flow_risk_limit(g, signal_norm2=r2, sigma=sd, time=t, nodes=nodes),
+        (gamma, signal_norm2, sigma), grid, integer=False)
+    return GradientFlowOptimum(risk=risk, time=time)
 
 
 def _step_grid(max_steps: int) -> np.ndarray:

@@ -29,7 +29,7 @@ parameter grids are integrated in one broadcast.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import numpy as np
 from scipy.special import roots_legendre
@@ -39,10 +39,25 @@ from ._params import as_param
 DEFAULT_NODES = 2048
 
 
-def mp_edges(gamma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+class MPEdges(NamedTuple):
+    """The edges of the continuous part of the Marchenko-Pastur law.
+
+    Attributes
+    ----------
+    lower : array
+        ``a = (1 - sqrt(gamma))^2``.
+    upper : array
+        ``b = (1 + sqrt(gamma))^2``.
+    """
+
+    lower: np.ndarray
+    upper: np.ndarray
+
+
+def mp_edges(gamma: np.ndarray) -> MPEdges:
     """Support edges ``a = (1 - sqrt(gamma))^2`` and ``b = (1 + sqrt(gamma))^2``."""
     root = np.sqrt(gamma)
-    return (1.0 - root) ** 2, (1.0 + root) ** 2
+    return MPEdges(lower=(1.0 - root) ** 2, upper=(1.0 + root) ** 2)
 
 
 @lru_cache(maxsize=8)
@@ -51,7 +66,7 @@ def _theta_rule(nodes: int) -> tuple[np.ndarray, np.ndarray]:
     return np.pi / 4 * (x + 1.0), np.pi / 4 * w
 
 
-def mp_integrate(func: Callable[[np.ndarray], np.ndarray], gamma: object,
+def mp_integrate(func: Callable[[np.ndarray], np.ndarray], gamma: object, *,
                  nodes: int = DEFAULT_NODES) -> np.ndarray:
     """``int g(l) dF_gamma(l)``, including the atom at 0 when ``gamma > 1``.
 
@@ -87,7 +102,7 @@ def mp_integrate(func: Callable[[np.ndarray], np.ndarray], gamma: object,
     return continuous + atom
 
 
-def filter_risk(gamma: object, signal_norm2: object, sigma2: object,
+def filter_risk(gamma: object, *, signal_norm2: object, sigma: object,
                 residual: Callable[..., np.ndarray], gain: Callable[..., np.ndarray],
                 params: tuple = (), nodes: int = DEFAULT_NODES) -> np.ndarray:
     """Deterministic equivalent of the risk of a spectral filter ``w = f(S) X^T y / n``.
@@ -106,7 +121,12 @@ def filter_risk(gamma: object, signal_norm2: object, sigma2: object,
 
     Parameters
     ----------
-    gamma, signal_norm2, sigma2 : float or array, broadcast together with ``params``
+    gamma : float or array, > 0
+    signal_norm2 : float or array, >= 0
+        ``r2 = ||w*||^2``.
+    sigma : float or array, >= 0
+        Noise standard deviation. ``gamma``, ``signal_norm2`` and ``sigma``
+        broadcast together with ``params``.
     residual : callable
         ``(l, *params) -> 1 - l f(l)``.
     gain : callable
@@ -117,9 +137,9 @@ def filter_risk(gamma: object, signal_norm2: object, sigma2: object,
     """
     gamma = as_param(gamma, "gamma", strict=True)
     r2 = as_param(signal_norm2, "signal_norm2")
-    s2 = as_param(sigma2, "sigma2")
+    s2 = as_param(sigma, "sigma") ** 2
     gamma, r2, s2, *params = np.broadcast_arrays(gamma, r2, s2, *params)
     expanded = [p[..., None] for p in params]
-    bias = mp_integrate(lambda l: residual(l, *expanded) ** 2, gamma, nodes)
-    variance = mp_integrate(lambda l: gain(l, *expanded), gamma, nodes)
+    bias = mp_integrate(lambda l: residual(l, *expanded) ** 2, gamma, nodes=nodes)
+    variance = mp_integrate(lambda l: gain(l, *expanded), gamma, nodes=nodes)
     return r2 * bias + s2 * gamma * variance

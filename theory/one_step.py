@@ -7,7 +7,7 @@ import numpy as np
 from ._params import as_param, output
 
 
-def one_step_gd_risk(n: object, d: object, signal_norm2: object, sigma2: object,
+def one_step_gd_risk(n: object, d: object, *, signal_norm2: object, sigma: object,
                      step_size: object) -> np.ndarray | float:
     """``E ||w_1 - w*||^2`` for one GD step from zero, exact for every n, d.
 
@@ -29,8 +29,8 @@ def one_step_gd_risk(n: object, d: object, signal_norm2: object, sigma2: object,
     n, d : int or array, >= 1
     signal_norm2 : float or array, >= 0
         ``||w*||^2`` (or its mean).
-    sigma2 : float or array, >= 0
-        Noise variance.
+    sigma : float or array, >= 0
+        Noise standard deviation.
     step_size : float or array, >= 0
         ``eta``. All arguments broadcast together.
 
@@ -41,13 +41,13 @@ def one_step_gd_risk(n: object, d: object, signal_norm2: object, sigma2: object,
     n = as_param(n, "n", minimum=1.0)
     d = as_param(d, "d", minimum=1.0)
     r2 = as_param(signal_norm2, "signal_norm2")
-    s2 = as_param(sigma2, "sigma2")
+    s2 = as_param(sigma, "sigma") ** 2
     eta = as_param(step_size, "step_size")
     return output(r2 * ((1.0 - eta) ** 2 + eta**2 * (d + 1.0) / n) + eta**2 * s2 * d / n)
 
 
-def one_step_gd_optimal_step(n: object, d: object, signal_norm2: object,
-                             sigma2: object) -> np.ndarray | float:
+def one_step_gd_optimal_step(n: object, d: object, *, signal_norm2: object,
+                             sigma: object) -> np.ndarray | float:
     """The step minimising :func:`one_step_gd_risk`, in closed form.
 
     The risk is a convex quadratic in ``eta``; setting its derivative
@@ -60,7 +60,7 @@ def one_step_gd_optimal_step(n: object, d: object, signal_norm2: object,
     n = as_param(n, "n", minimum=1.0)
     d = as_param(d, "d", minimum=1.0)
     r2 = as_param(signal_norm2, "signal_norm2")
-    s2 = as_param(sigma2, "sigma2")
+    s2 = as_param(sigma, "sigma") ** 2
     denom = n * r2 + (d + 1.0) * r2 + d * s2
     with np.errstate(invalid="ignore", divide="ignore"):
         eta = np.where(denom > 0, n * r2 / np.where(denom > 0, denom, 1.0), 0.0)

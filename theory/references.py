@@ -120,8 +120,9 @@ def _r2(setting: Any) -> float:
     return signal_norm2(setting.signal, setting.s)
 
 
-def _args(setting: Any) -> tuple[int, int, int, float, float]:
-    return setting.n, setting.d, setting.s, setting.sigma, _r2(setting)
+def _bound(function: Callable[..., Any]) -> Rule:
+    """``setting -> function(n, d, s, signal_norm2=E||w*||^2, sigma=sigma)`` for the bounds of :mod:`theory.bounds`."""
+    return lambda st: function(st.n, st.d, st.s, signal_norm2=_r2(st), sigma=st.sigma)
 
 
 def _amp(function: Callable[..., Any]) -> Rule:
@@ -139,10 +140,10 @@ def _rule_name(rule: float | Rule) -> str:
     return getattr(rule, "__name__", repr(rule)) if callable(rule) else f"{rule:g}"
 
 
-oracle_ls = Bound("oracle_ls", lambda st: bounds.oracle_exact(*_args(st)))
-ols = Bound("ols", lambda st: bounds.ols_exact(*_args(st)))
-equivariant_floor = Bound("equivariant_floor", lambda st: bounds.equivariant_floor(*_args(st)))
-lasso_rate = Bound("lasso_rate", lambda st: bounds.lasso_rate(*_args(st)))
+oracle_ls = Bound("oracle_ls", _bound(bounds.oracle_exact))
+ols = Bound("ols", _bound(bounds.ols_exact))
+equivariant_floor = Bound("equivariant_floor", _bound(bounds.equivariant_floor))
+lasso_rate = Bound("lasso_rate", _bound(bounds.lasso_rate))
 lasso_optimal_amp = Bound("lasso_optimal_amp", _amp(lasso_optimal_risk_amp))
 bayes_amp = Bound("bayes_amp", _amp(bayes_risk_amp))
 mmse = Bound("mmse", _amp(mmse_replica))
@@ -160,7 +161,7 @@ def ridge_limit(lam: float | Rule) -> Bound:
         The penalty, e.g. the sweep's rule ``simulations.methods.METHODS["ridge"].theory``.
     """
     return Bound(f"ridge_limit({_rule_name(lam)})",
-                 lambda st: ridge_risk_limit(st.d / st.n, _r2(st), st.sigma**2, _value(lam, st)))
+                 lambda st: ridge_risk_limit(st.d / st.n, signal_norm2=_r2(st), sigma=st.sigma, lam=_value(lam, st)))
 
 
 def gd_limit(steps: float | Rule, fraction: float = 1.0) -> Bound:
@@ -179,6 +180,7 @@ def gd_limit(steps: float | Rule, fraction: float = 1.0) -> Bound:
     """
     def rule(st: Any) -> float:
         step = fraction / (1.0 + math.sqrt(st.d / st.n)) ** 2
-        return gd_risk_limit(st.d / st.n, _r2(st), st.sigma**2, step, round(_value(steps, st)))
+        return gd_risk_limit(st.d / st.n, signal_norm2=_r2(st), sigma=st.sigma, step_size=step,
+                             steps=round(_value(steps, st)))
     suffix = "" if fraction == 1.0 else f", fraction={fraction:g}"
     return Bound(f"gd_limit({_rule_name(steps)}{suffix})", rule)

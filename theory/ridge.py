@@ -7,7 +7,7 @@ import numpy as np
 from ._params import as_param, output
 
 
-def effective_regularization(gamma: object, lam: object) -> np.ndarray | float:
+def effective_regularization(gamma: object, *, lam: object) -> np.ndarray | float:
     """``kappa``, the positive root of ``kappa^2 + (1 - lam - gamma) kappa - lam = 0``.
 
     Equivalently ``kappa = lam + gamma kappa / (1 + kappa)``: the
@@ -27,7 +27,7 @@ def effective_regularization(gamma: object, lam: object) -> np.ndarray | float:
     return output(kappa)
 
 
-def ridge_risk_limit(gamma: object, signal_norm2: object, sigma2: object, lam: object) -> np.ndarray | float:
+def ridge_risk_limit(gamma: object, *, signal_norm2: object, sigma: object, lam: object) -> np.ndarray | float:
     """Limit of the ridge excess risk ``||w_lam - w*||^2`` as ``n, d -> inf``, ``d/n -> gamma``.
 
     Assumptions: rows ``x_i ~ N(0, I_d)`` (any isotropic law with enough
@@ -51,15 +51,17 @@ def ridge_risk_limit(gamma: object, signal_norm2: object, sigma2: object, lam: o
     gamma : float or array, > 0
         ``d / n``.
     signal_norm2 : float or array, >= 0
-    sigma2 : float or array, >= 0
+        ``r2 = ||w*||^2``.
+    sigma : float or array, >= 0
+        Noise standard deviation.
     lam : float or array, >= 0
         All broadcast together.
     """
     gamma = as_param(gamma, "gamma", strict=True)
     r2 = as_param(signal_norm2, "signal_norm2")
-    s2 = as_param(sigma2, "sigma2")
+    s2 = as_param(sigma, "sigma") ** 2
     lam = as_param(lam, "lam")
-    kappa = np.asarray(effective_regularization(gamma, lam))
+    kappa = np.asarray(effective_regularization(gamma, lam=lam))
     with np.errstate(invalid="ignore", divide="ignore"):
         regularized = (kappa**2 * r2 + s2 * gamma) / ((1.0 + kappa) ** 2 - gamma)
         below = s2 * gamma / (1.0 - gamma)
@@ -69,8 +71,8 @@ def ridge_risk_limit(gamma: object, signal_norm2: object, sigma2: object, lam: o
     return output(np.where(lam > 0, regularized, ridgeless))
 
 
-def ridge_optimal_lambda(gamma: object, signal_norm2: object, sigma2: object) -> np.ndarray | float:
-    """The risk-minimising ``lam* = sigma^2 gamma / r2`` (``inf`` when ``r2 = 0 < sigma2``).
+def ridge_optimal_lambda(gamma: object, *, signal_norm2: object, sigma: object) -> np.ndarray | float:
+    """The risk-minimising ``lam* = sigma^2 gamma / r2`` (``inf`` when ``r2 = 0 < sigma``).
 
     It is the Bayes posterior mean for ``w* ~ N(0, r2 / d I)``, hence optimal
     for every n, d in that Bayesian sense, and the minimiser of
@@ -78,13 +80,13 @@ def ridge_optimal_lambda(gamma: object, signal_norm2: object, sigma2: object) ->
     """
     gamma = as_param(gamma, "gamma", strict=True)
     r2 = as_param(signal_norm2, "signal_norm2")
-    s2 = as_param(sigma2, "sigma2")
+    s2 = as_param(sigma, "sigma") ** 2
     with np.errstate(invalid="ignore", divide="ignore"):
         lam = np.where(r2 > 0, s2 * gamma / np.where(r2 > 0, r2, 1.0), np.where(s2 > 0, np.inf, 0.0))
     return output(lam)
 
 
-def ridge_optimal_risk(gamma: object, signal_norm2: object, sigma2: object) -> np.ndarray | float:
+def ridge_optimal_risk(gamma: object, *, signal_norm2: object, sigma: object) -> np.ndarray | float:
     """Optimally tuned ridge risk limit ``R(lam*)``.
 
     At ``lam* = sigma^2 gamma / r2`` the bias and variance terms combine into
@@ -95,10 +97,11 @@ def ridge_optimal_risk(gamma: object, signal_norm2: object, sigma2: object) -> n
     """
     gamma = as_param(gamma, "gamma", strict=True)
     r2 = as_param(signal_norm2, "signal_norm2")
-    s2 = as_param(sigma2, "sigma2")
-    lam = np.asarray(ridge_optimal_lambda(gamma, r2, s2))
+    sigma = as_param(sigma, "sigma")
+    s2 = sigma**2
+    lam = np.asarray(ridge_optimal_lambda(gamma, signal_norm2=r2, sigma=sigma))
     finite = np.isfinite(lam)
-    kappa = np.asarray(effective_regularization(gamma, np.where(finite, lam, 0.0)))
+    kappa = np.asarray(effective_regularization(gamma, lam=np.where(finite, lam, 0.0)))
     with np.errstate(invalid="ignore", divide="ignore"):
         bayes = s2 * gamma / (1.0 - gamma + kappa)
     noiseless = np.where(gamma > 1, r2 * (1.0 - 1.0 / gamma), 0.0)

@@ -90,12 +90,13 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--results: no such file {args.results}")
     output_dir(args.out)
     gamma = np.geomspace(low, high, points)
-    s2, r2 = args.sigma**2, args.signal_norm2
+    problem = {"signal_norm2": args.signal_norm2, "sigma": args.sigma}
+    r2 = args.signal_norm2
     eta = 1.0 / (1.0 + np.sqrt(gamma)) ** 2
-    curves = pd.DataFrame({"gamma": gamma, "ridge_optimal": ridge_optimal_risk(gamma, r2, s2),
-                           "ridgeless": ridge_risk_limit(gamma, r2, s2, 0.0)})
+    curves = pd.DataFrame({"gamma": gamma, "ridge_optimal": ridge_optimal_risk(gamma, **problem),
+                           "ridgeless": ridge_risk_limit(gamma, **problem, lam=0.0)})
     for T in steps:
-        curves[f"gd_T{T}"] = gd_risk_limit(gamma, r2, s2, eta, T)
+        curves[f"gd_T{T}"] = gd_risk_limit(gamma, **problem, step_size=eta, steps=T)
     if args.sigma > 0 and r2 > 0:
         curves = curves.assign(**_sparse_limits(gamma, args.sigma, r2, args.eps, args.signal))
     overlay = _overlay(args.results, args.sigma, r2, args) if args.results is not None else None

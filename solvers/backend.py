@@ -6,6 +6,21 @@ function runs on NumPy and CuPy arrays and returns arrays of the input's kind.
 This module adds the two things the standard leaves out: choosing a backend by
 name (``"numpy"``, ``"cupy"``, ``"auto"``) and moving arrays between host and
 device.
+
+Public, for the solvers and for the simulations, benchmarks and tests that
+build arrays for them:
+
+* by name: :func:`resolve_backend`, :func:`backend_module` (``numpy`` or
+  ``cupy``), :func:`backend_namespace` (its array-API namespace),
+  :func:`cupy_available`;
+* from arrays: :func:`namespace` (the array-API namespace they share);
+* moving data: :func:`to_backend`, :func:`to_numpy`;
+* device memory: :func:`free_memory`, :func:`release_memory`;
+* :func:`in_batches`, batched linear algebra in slices of at most
+  :data:`LINALG_BATCH`.
+
+``resolve_backend``, ``to_backend``, ``to_numpy``, ``cupy_available``,
+``free_memory`` and ``release_memory`` are also exported by :mod:`solvers`.
 """
 
 from __future__ import annotations
