@@ -40,6 +40,8 @@ FIELD_FLAGS = (
     ("weight-decay", float, "AdamW weight decay (default 0)"),
     ("warmup", int, "steps of linear learning-rate warm-up (default 100)"),
     ("grad-clip", float, "clip the gradient norm at this value; 0: no clipping (default 1)"),
+    ("loss", str, "training objective: mse, or huber (quadratic up to huber-delta, linear beyond) (default mse)"),
+    ("huber-delta", float, "residual size where the Huber objective turns linear (default 1)"),
     ("seed", int, "seed of the initial weights and of the prompt stream (default 0)"),
     ("device", str, "cpu, cuda or auto: cuda when available (default auto)"),
     ("dtype", str, "float32 or float64 (default float32)"),
