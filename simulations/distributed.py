@@ -1,7 +1,8 @@
 """Running a sweep's cells on a Dask cluster.
 
-Each cell still to do is one task (:func:`run_task`), submitted to the
-cluster; each finished cell's rows are appended to the same resumable store
+Each cell still to do is one task -- the sweep's cell runner
+(:func:`simulations.sweep.run_cell`, passed in by the sweep, so this module
+does not import it) applied to that cell -- submitted to the cluster; each finished cell's rows are appended to the same resumable store
 as soon as it finishes, on the client, so every finished cell reaches the
 journal as it finishes. (Cells were once packed into tasks of ~1 s of
 *estimated* work; a task of 12 cells estimated at 0.34 s took 13.3 s, and an
@@ -31,7 +32,7 @@ from __future__ import annotations
 import logging
 import os
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from tqdm.auto import tqdm
 
@@ -43,11 +44,8 @@ from .store import ResultStore
 QUIET_LOGGERS = ("distributed", "tornado", "asyncio", "bokeh")
 
 
-def run_task(cell: Any, methods: list[str], chunk: int | str) -> list[dict[str, Any]]:
-    """Rows of one cell (runs on a worker)."""
-    from .sweep import run_cell
-
-    return run_cell(cell, methods, chunk)
+#: ``run(cell, methods, chunk) -> rows``: the rows of one cell (runs on a worker).
+CellRunner = Callable[[Any, list[str], Any], list[dict[str, Any]]]
 
 
 @contextmanager
@@ -142,9 +140,9 @@ def close_quietly(client: Any, own_cluster: bool) -> None:
                 pass
 
 
-def run_on_cluster(work: list[tuple[Any, list[str]]], store: ResultStore, scheduler: Any, chunk: int | str,
-                   progress: bool, connect_timeout: float | None = None) -> None:
-    """Submit one task per cell and append each cell's rows to ``store`` as it completes.
+def run_on_cluster(work: list[tuple[Any, list[str]]], store: ResultStore, scheduler: Any, run: CellRunner,
+                   chunk: int | str, progress: bool, connect_timeout: float | None = None) -> None:
+    """Submit ``run(cell, methods, chunk)`` per cell and append each cell's rows to ``store`` as it completes.
 
     However the loop ends (an interruption, a failed task), the rows of every
     task already finished are appended before the client closes.
@@ -158,7 +156,7 @@ def run_on_cluster(work: list[tuple[Any, list[str]]], store: ResultStore, schedu
     stored: set = set()
     futures = []
     try:
-        futures = [client.submit(run_task, cell, methods, chunk, pure=False) for cell, methods in work]
+        futures = [client.submit(run, cell, methods, chunk, pure=False) for cell, methods in work]
         for future in tqdm(as_completed(futures), total=len(futures), desc="cells", unit="cell",
                            disable=not progress):
             store.append(future.result())

@@ -66,8 +66,10 @@ def _count(row: pd.Series, column: str) -> int:
 
 def _end(row: pd.Series) -> str:
     """Which end of the method's grid the row's choice is: "the smallest value" or "the largest value"."""
-    from .methods import METHODS, Setting
+    from .methods import METHODS
+    from .spec import Setting
+    from .tuning import TUNINGS
 
     setting = Setting(int(row["n"]), int(row["d"]), int(row["s"]), float(row["sigma"]), row.get("signal", "gaussian"))
-    grid = METHODS[row["method"]].grid_for(setting, row.get("tuning", "oracle"))
+    grid = TUNINGS[row.get("tuning", "oracle")].grid(METHODS[row["method"]], setting)
     return "the smallest value" if row["hyperparameter"] <= grid.min() else "the largest value"

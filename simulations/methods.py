@@ -1,36 +1,16 @@
-"""The estimators a sweep compares, each with its hyperparameter grid and theory value.
+"""The estimators a sweep compares, each with its hyperparameter grid, theory value and cost.
 
 A :class:`Method` turns a batch of problems and a grid of hyperparameter
-values into a path of estimates ``(G, trials, d)``, using the batched solvers.
-Grids (used by the ``oracle`` and ``validation`` tuning modes):
-
-=======  ===========  ==========================================================
-method   parameter    grid / theory value (``r2 = E||w*||^2``)
-=======  ===========  ==========================================================
-ols      --           min-norm least squares, no tuning
-oracle   --           least squares on the true support (the floor)
-ridge    lam          40 values, log-spaced 1e-6 .. 1e2; theory ``sigma^2 d / (n r2)``
-gd       steps        step ``1/l_max`` per instance, T log-spaced 1 .. 1e5 (40);
-                      theory ``T = ceil((1 + sqrt(d/n))^2 / lam_theory)``, i.e. gradient-flow
-                      time ``eta T ~ 1 / lam_theory`` (ridge <-> early stopping)
-pto      steps        step ``1/l_max`` of the preprocessed covariance, T log-spaced
-                      1 .. 1e8 (50, PtO needs many steps when ``r`` has a wide range);
-                      theory: the GD rule (a heuristic: no tuning rule of the paper is
-                      available to us)
-bayes    --           the exact posterior mean (``solvers.bayes_posterior_mean``): knows s,
-                      sigma and the signal law, so no tuning; the Bayes-optimal floor. Left
-                      out of cells with sigma = 0 or more than 40 000 hypotheses
-lasso    alpha        30 values log-spaced in ``[1e-3, 1] * sqrt(r2 + sigma^2)`` (the scale of
-                      ``alpha_max = ||X^T y / n||_inf``); theory ``sigma sqrt(2 log d / n)``
-                      (``solvers.lasso_theory_alpha``, c = 1); duality-gap tolerance 1e-8
-                      (1e-5 in float32), 300 sweeps then at most 10^4 scikit-learn sweeps
-                      per unconverged pair; what remains unconverged is counted
-=======  ===========  ==========================================================
+values into a path of estimates ``(G, trials, d)``, using the batched
+solvers. :data:`METHODS` holds them; their grids are the module constants
+below (searched by the ``oracle`` and ``validation`` tuning modes, see
+:mod:`simulations.tuning_modes`), and :func:`grid_table` renders them for
+docs/simulations.md. Adding a method is one entry of :data:`METHODS` (plus
+its plotting style in :data:`simulations.plotting.STYLES`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
 import warnings
 from dataclasses import dataclass
@@ -39,26 +19,28 @@ from typing import Any, Callable
 import numpy as np
 
 import solvers
-from .problems import signal_norm2
+from solvers.bayes import SIGNAL_LAWS as BAYES_SIGNALS
+from .spec import Setting
 
 NO_PARAMETER = np.array([np.nan])
 #: The sweep's cap on the posterior's enumeration (C(d, s), times 2^s for rademacher): about 1 s of CPU per
 #: 2000 instances near the cap (d = 32, s = 4: 0.48 ms per instance, `python benchmarks/bayes.py`).
 BAYES_MAX_HYPOTHESES = 40_000
-
-
-@dataclass(frozen=True)
-class Setting:
-    """The parameters of a cell that tuning rules may look at (never w* itself)."""
-
-    n: int
-    d: int
-    s: int
-    sigma: float
-    signal: str
-
+#: Ridge penalties searched: 40 values log-spaced over [1e-6, 1e2].
+RIDGE_LAMBDAS = np.logspace(-6, 2, 40)
+#: Steps searched by GD (step ``1/l_max``): unique integers of 40 values log-spaced over [1, 1e5].
+GD_STEPS = np.unique(np.round(np.geomspace(1, 1e5, 40))).astype(float)
+#: Steps searched by PtO (step ``1/l_max`` of the preprocessed covariance): 50 values over [1, 1e8]
+#: (PtO needs many steps when ``r`` has a wide range).
+PTO_STEPS = np.unique(np.round(np.geomspace(1, 1e8, 50))).astype(float)
+#: Lasso alphas searched, in units of ``sqrt(E||w*||^2 + sigma^2)`` (the scale of ``alpha_max``): 30 log-spaced.
+LASSO_ALPHA_FRACTIONS = np.geomspace(1e-3, 1.0, 30)
+#: Seconds per hypothesis of the Bayes posterior (the cost model of :attr:`Method.cost`).
+BAYES_SECONDS_PER_HYPOTHESIS = 6e-8
 
 Fit = Callable[[Any, Any, np.ndarray, Setting, Any], tuple[Any, Any]]
+#: ``cost(n, d, s, signal)``: rough seconds per instance on one CPU core, for arrays of n, d, s (float64).
+Cost = Callable[[np.ndarray, np.ndarray, np.ndarray, str], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -80,6 +62,11 @@ class Method:
     applies : callable (Setting) -> bool
         Whether the method can run on a setting (the sweep leaves it out of
         the cells where it cannot); default: everywhere.
+    cost : callable (n, d, s, signal) -> ndarray
+        Rough seconds per instance on one CPU core (float64; fitted to timings
+        at d <= 128), for :func:`simulations.sweep.estimate_seconds`.
+    grid_text, theory_text : str
+        The grid and the theory value in words, for :func:`grid_table`.
     """
 
     name: str
@@ -88,24 +75,28 @@ class Method:
     theory: Callable[[Setting], float] | None
     fit: Fit
     applies: Callable[[Setting], bool] = lambda setting: True
+    cost: Cost = lambda n, d, s, signal: _spectral_seconds(n, d)
+    grid_text: str = "--"
+    theory_text: str = "--"
 
-    def grid_for(self, setting: Setting, tuning: str) -> np.ndarray:
-        """The values to evaluate under a tuning mode (one value for ``theory``)."""
-        if not self.parameter:
-            return NO_PARAMETER
-        if tuning == "theory":
-            return np.array([self.theory(setting)])
-        return self.grid(setting)
 
-    def grid_id(self, setting: Setting, tuning: str) -> str:
-        """Short hash of the values searched, so a store never mixes results of different grids."""
-        values = self.grid_for(setting, tuning)
-        return hashlib.sha1(np.ascontiguousarray(values, dtype=np.float64).tobytes()).hexdigest()[:10]
+def _spectral_seconds(n: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Seconds per instance of one spectral method (eigendecomposition of the smaller Gram matrix)."""
+    k = np.minimum(n, d)
+    return 2e-5 + 1.5e-9 * k**3 + 2e-10 * n * d * k
+
+
+def _bayes_seconds(n: np.ndarray, d: np.ndarray, s: np.ndarray, signal: str) -> np.ndarray:
+    """Seconds per instance of the posterior: per hypothesis enumerated, zero where the sweep leaves it out."""
+    from scipy.special import comb
+
+    hypotheses = comb(d, s) * (2.0**s if signal == "rademacher" else 1.0)
+    return np.where(hypotheses <= BAYES_MAX_HYPOTHESES, BAYES_SECONDS_PER_HYPOTHESIS * hypotheses, 0.0)
 
 
 def ridge_theory_lambda(setting: Setting) -> float:
     """``lam = sigma^2 d / (n E||w*||^2)``, the optimal lam of the dense-signal limit."""
-    return setting.sigma**2 * setting.d / (setting.n * signal_norm2(setting.signal, setting.s))
+    return setting.sigma**2 * setting.d / (setting.n * setting.norm2)
 
 
 def early_stopping_theory_steps(setting: Setting) -> float:
@@ -119,18 +110,18 @@ def early_stopping_theory_steps(setting: Setting) -> float:
     return float(min(1e8, math.ceil(edge / lam))) if lam > 0 else 1e8
 
 
-def _step_grid(largest: float, count: int) -> Callable[[Setting], np.ndarray]:
-    return lambda setting: np.unique(np.round(np.geomspace(1, largest, count))).astype(float)
-
-
 def lasso_grid(setting: Setting) -> np.ndarray:
-    """30 alphas log-spaced over ``[1e-3, 1] * sqrt(E||w*||^2 + sigma^2)``."""
-    scale = math.sqrt(signal_norm2(setting.signal, setting.s) + setting.sigma**2)
-    return np.geomspace(1e-3, 1.0, 30) * scale
+    """:data:`LASSO_ALPHA_FRACTIONS` times ``sqrt(E||w*||^2 + sigma^2)``."""
+    return LASSO_ALPHA_FRACTIONS * math.sqrt(setting.norm2 + setting.sigma**2)
 
 
 def lasso_theory(setting: Setting) -> float:
     return solvers.lasso_theory_alpha(setting.n, setting.d, setting.sigma)
+
+
+def _constant(values: np.ndarray) -> Callable[[Setting], np.ndarray]:
+    """A grid that is the same at every setting (a fresh copy each call)."""
+    return lambda setting: values.copy()
 
 
 def _ols(X, y, grid, setting, support):
@@ -166,27 +157,54 @@ def _bayes(X, y, grid, setting, support):
 
 
 def bayes_applies(setting: Setting) -> bool:
-    """The posterior mean is computable: sigma > 0 and at most ``BAYES_MAX_HYPOTHESES`` hypotheses."""
-    return setting.sigma > 0 and solvers.bayes_hypotheses(setting.d, setting.s, setting.signal) <= BAYES_MAX_HYPOTHESES
+    """The posterior mean is computable: a law it knows, sigma > 0 and at most ``BAYES_MAX_HYPOTHESES`` hypotheses."""
+    return (setting.signal in BAYES_SIGNALS and setting.sigma > 0
+            and solvers.bayes_hypotheses(setting.d, setting.s, setting.signal) <= BAYES_MAX_HYPOTHESES)
 
+
+_no_grid = _constant(NO_PARAMETER)
 
 METHODS: dict[str, Method] = {
     m.name: m
     for m in (
-        Method("ols", "", lambda s: NO_PARAMETER, None, _ols),
-        Method("oracle", "", lambda s: NO_PARAMETER, None, _oracle),
-        Method("ridge", "lam", lambda s: np.logspace(-6, 2, 40), ridge_theory_lambda, _ridge),
-        Method("gd", "steps", _step_grid(1e5, 40), early_stopping_theory_steps, _gd),
-        Method("pto", "steps", _step_grid(1e8, 50), early_stopping_theory_steps, _pto),
-        Method("lasso", "alpha", lasso_grid, lasso_theory, _lasso),
-        Method("bayes", "", lambda s: NO_PARAMETER, None, _bayes, bayes_applies),
+        Method("ols", "", _no_grid, None, _ols, grid_text="min-norm least squares, no tuning"),
+        Method("oracle", "", _no_grid, None, _oracle, cost=lambda n, d, s, signal: 2e-5 + 1e-10 * n * d,
+               grid_text="least squares on the true support (the floor)"),
+        Method("ridge", "lam", _constant(RIDGE_LAMBDAS), ridge_theory_lambda, _ridge,
+               grid_text="40 values log-spaced in [1e-6, 1e2]",
+               theory_text="`sigma^2 d / (n r2)` (optimal in the dense proportional limit, [math.md](math.md) 4c)"),
+        Method("gd", "steps", _constant(GD_STEPS), early_stopping_theory_steps, _gd,
+               grid_text="step `1/l_max`; T log-spaced in [1, 1e5] (40 values, unique integers)",
+               theory_text="`T = ceil((1 + sqrt(d/n))^2 / lam_theory)`: gradient-flow time `eta T ~ 1/lam` "
+                           "(early stopping <-> ridge), capped at 1e8"),
+        Method("pto", "steps", _constant(PTO_STEPS), early_stopping_theory_steps, _pto,
+               grid_text="step `1/l_max` of `X~^T X~/n`; T log-spaced in [1, 1e8] (50 values, unique integers)",
+               theory_text="the GD rule -- our heuristic, the paper's tuning rule is not available to us"),
+        Method("lasso", "alpha", lasso_grid, lasso_theory, _lasso,
+               cost=lambda n, d, s, signal: 5e-4 * np.maximum(1.0, d / n) + 5 * _spectral_seconds(n, d),
+               grid_text="30 values log-spaced in `[1e-3, 1] sqrt(r2 + sigma^2)` (the scale of `alpha_max`); "
+                         "duality-gap tolerance 1e-8 (1e-5 in float32), 300 sweeps then at most 10^4 "
+                         "scikit-learn sweeps per unconverged pair, the rest counted as `unconverged`",
+               theory_text="`c sigma sqrt(2 log d / n)`, c = 1 (`solvers.lasso_theory_alpha`, see [lasso.md](lasso.md))"),
+        Method("bayes", "", _no_grid, None, _bayes, bayes_applies, _bayes_seconds,
+               grid_text="the exact posterior mean (`solvers.bayes_posterior_mean`): knows s, sigma and the "
+                         "signal law, so no tuning; the Bayes-optimal floor. Left out of cells with sigma = 0 or "
+                         f"more than {BAYES_MAX_HYPOTHESES} hypotheses"),
     )
 }
 
 
 def get_methods(names: list[str]) -> list[Method]:
-    """Look up methods by name; unknown names raise ``ValueError`` listing the known ones."""
+    """Look up methods by name; unknown names (or none) raise ``ValueError`` listing the known ones."""
     unknown = [name for name in names if name not in METHODS]
-    if unknown:
-        raise ValueError(f"methods: unknown {unknown}; choose from {sorted(METHODS)}")
+    if unknown or not names:
+        raise ValueError(f"methods: unknown {unknown}; choose from {', '.join(METHODS)}")
     return [METHODS[name] for name in names]
+
+
+def grid_table() -> str:
+    """The methods' grids and theory values as a Markdown table (docs/simulations.md; ``r2 = E||w*||^2``)."""
+    lines = ["| method | parameter | oracle/validation grid | theory value (`r2 = E||w*||^2`) |", "|---|---|---|---|"]
+    for m in METHODS.values():
+        lines.append(f"| {m.name} | {f'`{m.parameter}`' if m.parameter else '--'} | {m.grid_text} | {m.theory_text} |")
+    return "\n".join(lines)

@@ -28,7 +28,6 @@ different (equally distributed) instances.
 from __future__ import annotations
 
 import hashlib
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,12 +35,26 @@ import numpy as np
 
 from solvers import to_backend
 from solvers.backend import backend_namespace
+from solvers.signals import SIGNALS, signal_norm2
 from . import philox
+from .spec import Setting, check_positive_integer, is_integer
+
+__all__ = ["DTYPES", "RNGS", "SIGNALS", "Problems", "draw_problems", "rng_for_backend", "sample_problems",
+           "signal_norm2"]
 
 MAX_BLOCK = 256
-SIGNALS = ("gaussian", "rademacher", "unnormalized")
 DTYPES = ("float64", "float32")
 RNGS = ("host", "device")
+#: Host draws of the signal laws' bases (:data:`solvers.signals.BASES`) from a NumPy generator.
+HOST_BASES = {
+    "normal": lambda rng, shape: rng.standard_normal(shape),
+    "sign": lambda rng, shape: rng.choice(np.array([-1.0, 1.0]), size=shape),
+}
+#: Counter-based draws of the bases: ``draw(sampler)`` gives one row of Philox numbers per instance.
+DEVICE_BASES = {
+    "normal": lambda draw, xp: draw(philox.normals),
+    "sign": lambda draw, xp: 2.0 * xp.astype(draw(philox.uniforms) >= 0.5, xp.float64) - 1.0,
+}
 
 
 @dataclass(frozen=True)
@@ -75,12 +88,6 @@ def rng_for_backend(backend: str) -> str:
     return "device" if backend == "cupy" else "host"
 
 
-def signal_norm2(signal: str, s: int) -> float:
-    """``E ||w*||^2`` under a signal law: 1 (gaussian, rademacher) or s (unnormalized)."""
-    _check_signal(signal)
-    return float(s) if signal == "unnormalized" else 1.0
-
-
 def block_size(n: int, d: int) -> int:
     """Instances per random-stream block: a function of the cell's shape only."""
     return max(1, min(MAX_BLOCK, 2**22 // (n * d)))
@@ -95,7 +102,7 @@ def cell_key(n: int, d: int, s: int, signal: str) -> tuple[int, ...]:
 def sample_problems(n: int, d: int, s: int, sigma: float, trials: int, seed: int = 0,
                     signal: str = "gaussian", backend: str = "numpy", offset: int = 0,
                     dtype: str = "float64", rng: str = "host") -> Problems:
-    """Draw instances ``offset .. offset + trials - 1`` of a cell.
+    """Draw instances ``offset .. offset + trials - 1`` of a cell (the checked entry to :func:`draw_problems`).
 
     Parameters
     ----------
@@ -107,9 +114,10 @@ def sample_problems(n: int, d: int, s: int, sigma: float, trials: int, seed: int
         Number of instances.
     seed : int
         Master seed; with the cell parameters it fixes every instance.
-    signal : {"gaussian", "rademacher", "unnormalized"}
-        Law of the nonzero entries: N(0, 1/s) (E||w*||^2 = 1), +-1/sqrt(s)
-        (||w*|| = 1 exactly), or N(0, 1) (Garg et al. 2022).
+    signal : str
+        Law of the nonzero entries, a key of :data:`solvers.signals.SIGNALS`:
+        ``"gaussian"`` N(0, 1/s) (E||w*||^2 = 1), ``"rademacher"`` +-1/sqrt(s)
+        (||w*|| = 1 exactly), ``"unnormalized"`` N(0, 1) (Garg et al. 2022).
     backend : {"numpy", "cupy", "auto"}
         Where the returned arrays live.
     offset : int
@@ -121,59 +129,62 @@ def sample_problems(n: int, d: int, s: int, sigma: float, trials: int, seed: int
         ``"host"``: NumPy draws copied to ``backend`` (identical problems on
         every backend). ``"device"``: counter-based draws computed on
         ``backend`` itself (see the module docstring).
+
+    Raises ``ValueError`` naming the first argument that breaks its rule.
     """
-    for name, value, low in (("n", n, 1), ("d", d, 1), ("s", s, 1), ("trials", trials, 1), ("offset", offset, 0)):
-        if not isinstance(value, (int, np.integer)) or value < low:
-            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    if s > d:
-        raise ValueError(f"s must be <= d = {d}, got {s}")
-    if not (np.isfinite(sigma) and sigma >= 0):
-        raise ValueError(f"sigma must be finite and >= 0, got {sigma!r}")
-    if not isinstance(seed, (int, np.integer)) or seed < 0:
+    setting = Setting(n, d, s, sigma, signal)
+    check_positive_integer("trials", trials)
+    if not is_integer(offset) or offset < 0:
+        raise ValueError(f"offset must be an integer >= 0, got {offset!r}")
+    if not is_integer(seed) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    _check_signal(signal)
     if dtype not in DTYPES:
         raise ValueError(f"dtype must be one of {DTYPES}, got {dtype!r}")
     if rng not in RNGS:
         raise ValueError(f"rng must be one of {RNGS}, got {rng!r}")
+    return draw_problems(setting, int(trials), int(seed), offset=int(offset), backend=backend, dtype=dtype, rng=rng)
+
+
+def draw_problems(setting: Setting, trials: int, seed: int, offset: int = 0, backend: str = "numpy",
+                  dtype: str = "float64", rng: str = "host") -> Problems:
+    """Instances ``offset .. offset + trials - 1`` of ``setting`` (arguments as :func:`sample_problems`, trusted)."""
+    n, d, s, sigma, signal = setting.n, setting.d, setting.s, float(setting.sigma), setting.signal
     key = cell_key(n, d, s, signal)
     if rng == "device":
         xp = backend_namespace(backend)
-        X, y, w_star, support = _draw_counter_based(n, d, s, float(sigma), signal, int(seed), key, offset, trials, xp)
+        X, y, w_star, support = _draw_counter_based(setting, seed, key, offset, trials, xp)
         X, y, w_star = (xp.astype(a, getattr(xp, dtype)) for a in (X, y, w_star))
-        return Problems(X=X, y=y, w_star=w_star, support=support, sigma=float(sigma), signal=signal)
+        return Problems(X=X, y=y, w_star=w_star, support=support, sigma=sigma, signal=signal)
     size = block_size(n, d)
     first, last = offset // size, (offset + trials - 1) // size
-    blocks = [_block(n, d, s, signal, int(seed), key, k, size) for k in range(first, last + 1)]
+    blocks = [_block(setting, seed, key, k, size) for k in range(first, last + 1)]
     start = offset - first * size
     X, w_star, support, z = (np.concatenate(parts)[start:start + trials] for parts in zip(*blocks))
     y = np.einsum("tnd,td->tn", X, w_star) + sigma * z
     X, y, w_star = (a.astype(dtype) for a in (X, y, w_star))
     X, y, w_star, support = (to_backend(a, backend) for a in (X, y, w_star, support))
-    return Problems(X=X, y=y, w_star=w_star, support=support, sigma=float(sigma), signal=signal)
+    return Problems(X=X, y=y, w_star=w_star, support=support, sigma=sigma, signal=signal)
 
 
-def _block(n: int, d: int, s: int, signal: str, seed: int, key: tuple[int, ...], k: int, size: int):
+def _block(setting: Setting, seed: int, key: tuple[int, ...], k: int, size: int):
+    n, d, s, law = setting.n, setting.d, setting.s, setting.law
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(*key, k)))
     X = rng.standard_normal((size, n, d))
     support = np.sort(np.argsort(rng.random((size, d)), axis=1)[:, :s], axis=1)
-    if signal == "rademacher":
-        values = rng.choice(np.array([-1.0, 1.0]), size=(size, s)) / np.sqrt(s)
-    else:
-        values = rng.standard_normal((size, s)) / (np.sqrt(s) if signal == "gaussian" else 1.0)
+    values = HOST_BASES[law.base](rng, (size, s)) / law.divisor(s)
     w_star = np.zeros((size, d))
     np.put_along_axis(w_star, support, values, axis=1)
     z = rng.standard_normal((size, n))
     return X, w_star, support, z
 
 
-def _draw_counter_based(n: int, d: int, s: int, sigma: float, signal: str, seed: int, key: tuple[int, ...],
-                        offset: int, trials: int, xp):
+def _draw_counter_based(setting: Setting, seed: int, key: tuple[int, ...], offset: int, trials: int, xp):
     """``X, y, w*, support`` of instances ``offset ..`` from Philox streams 0 (X), 1 (support), 2 (values), 3 (z).
 
     The support is the ``s`` smallest of ``d`` uniforms (uniform over the
     ``s``-subsets); ``w*`` keeps stream 2's value at each support coordinate.
     """
+    n, d, s, law = setting.n, setting.d, setting.s, setting.law
     words = np.random.SeedSequence(seed, spawn_key=key).generate_state(2, np.uint32)
     stream_key = (int(words[0]), int(words[1]))
 
@@ -183,16 +194,7 @@ def _draw_counter_based(n: int, d: int, s: int, sigma: float, signal: str, seed:
     X = xp.reshape(draw(philox.normals, 0, n * d), (trials, n, d))
     support = xp.sort(xp.argsort(draw(philox.uniforms, 1, d), axis=1)[:, :s], axis=1)
     on_support = xp.any(support[:, :, None] == xp.arange(d)[None, None, :], axis=1)
-    if signal == "rademacher":
-        values = 2.0 * xp.astype(draw(philox.uniforms, 2, d) >= 0.5, xp.float64) - 1.0
-    else:
-        values = draw(philox.normals, 2, d)
-    scale = 1.0 if signal == "unnormalized" else 1.0 / math.sqrt(s)
-    w_star = xp.where(on_support, scale * values, 0.0)
-    y = xp.matmul(X, w_star[:, :, None])[:, :, 0] + sigma * draw(philox.normals, 3, n)
+    values = DEVICE_BASES[law.base](lambda sampler: draw(sampler, 2, d), xp)
+    w_star = xp.where(on_support, (1.0 / law.divisor(s)) * values, 0.0)
+    y = xp.matmul(X, w_star[:, :, None])[:, :, 0] + float(setting.sigma) * draw(philox.normals, 3, n)
     return X, y, w_star, support
-
-
-def _check_signal(signal: str) -> None:
-    if signal not in SIGNALS:
-        raise ValueError(f"signal must be one of {SIGNALS}, got {signal!r}")

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from solvers import to_numpy
 from solvers.backend import namespace
@@ -57,6 +56,8 @@ class RiskSummary:
 
     @classmethod
     def of(cls, risks: np.ndarray) -> "RiskSummary":
+        from scipy import stats  # here, not at the top: the command line's help imports this module's importers
+
         risks = np.asarray(risks, dtype=np.float64)
         diverged = int(np.sum(~np.isfinite(risks)))
         if diverged:

@@ -25,22 +25,30 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from solvers import free_memory, release_memory
+from .distributed import run_on_cluster
 from .limits import MAX_CELLS
-from .methods import METHODS, Setting, get_methods
-from .problems import DTYPES, RNGS, SIGNALS, rng_for_backend, sample_problems
+from .methods import METHODS, get_methods
+from .problems import DTYPES, RNGS, SIGNALS, draw_problems, rng_for_backend
+from .spec import Setting, is_integer, is_number
 from .store import RUN_SETTINGS, ResultStore, row_key
-from .tuning import TUNINGS, Tuner, validation_size
+from .tuning import TUNINGS, Tuner, grid_id
+
+#: The array backends a cell runs on (``"auto"`` is resolved before a cell is made).
+BACKENDS = ("numpy", "cupy")
 
 
 @dataclass(frozen=True)
-class Cell:
-    """One point of the grid: the problems of a (n, d, s, sigma, signal) setting."""
+class Cell(Setting):
+    """One point of the grid: a :class:`~simulations.spec.Setting` with the settings of its run.
 
-    n: int
-    d: int
-    s: int
-    sigma: float
-    signal: str
+    Checked when made (the setting's rules, then ``trials`` an integer >= 2,
+    ``seed`` an integer >= 0, ``tuning`` a key of
+    :data:`simulations.tuning.TUNINGS`, ``backend``, ``dtype`` and ``rng``
+    one of :data:`BACKENDS`, :data:`~simulations.problems.DTYPES`,
+    :data:`~simulations.problems.RNGS`, and what the tuning mode needs of the
+    setting, :meth:`simulations.tuning.TuningMode.check_setting`).
+    """
+
     trials: int
     seed: int
     tuning: str
@@ -48,13 +56,25 @@ class Cell:
     dtype: str = "float64"
     rng: str = "host"
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not is_integer(self.trials) or self.trials < 2:
+            raise ValueError(f"trials must be an integer >= 2 (a standard error needs two), got {self.trials}")
+        if not is_integer(self.seed) or self.seed < 0:
+            raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
+        for name, allowed in (("tuning", TUNINGS), ("backend", BACKENDS), ("dtype", DTYPES), ("rng", RNGS)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {tuple(allowed)}, got {getattr(self, name)!r}")
+        TUNINGS[self.tuning].check_setting(self)
+
     @property
     def setting(self) -> Setting:
+        """The problem part, what tuning rules may look at."""
         return Setting(self.n, self.d, self.s, self.sigma, self.signal)
 
     def row(self, method: str) -> dict[str, Any]:
         """The identifying fields of this cell's row for ``method`` (with its grid's hash)."""
-        return {"method": method, **asdict(self), "grid_id": METHODS[method].grid_id(self.setting, self.tuning)}
+        return {"method": method, **asdict(self), "grid_id": grid_id(METHODS[method], self.setting, self.tuning)}
 
 
 def grid_size(ns: Iterable[int], ds: Iterable[int], ss: Iterable[int], sigmas: Iterable[float],
@@ -63,20 +83,6 @@ def grid_size(ns: Iterable[int], ds: Iterable[int], ss: Iterable[int], sigmas: I
     ds, ss = np.unique(np.asarray(list(ds), dtype=float)), np.unique(np.asarray(list(ss), dtype=float))
     pairs = int(np.searchsorted(ss, ds, side="right").sum())  # (d, s) pairs with s <= d
     return pairs * len(set(ns)) * len(set(sigmas)) * len(set(signals)) * len(set(tunings))
-
-
-def _spectral_seconds(n: np.ndarray, d: np.ndarray) -> np.ndarray:
-    """Seconds per instance of one spectral method (eigendecomposition of the smaller Gram matrix)."""
-    k = np.minimum(n, d)
-    return 2e-5 + 1.5e-9 * k**3 + 2e-10 * n * d * k
-
-
-#: Rough seconds per instance of each method on one CPU core (float64; fitted to timings at d <= 128).
-METHOD_SECONDS = {
-    "ols": _spectral_seconds, "ridge": _spectral_seconds, "gd": _spectral_seconds, "pto": _spectral_seconds,
-    "oracle": lambda n, d: 2e-5 + 1e-10 * n * d,
-    "lasso": lambda n, d: 5e-4 * np.maximum(1.0, d / n) + 5 * _spectral_seconds(n, d),
-}
 
 
 #: Seconds of fixed cost per method and cell (sampling set-up, tuning bookkeeping, the journal).
@@ -89,11 +95,12 @@ def estimate_seconds(ns: Iterable[int], ds: Iterable[int], ss: Iterable[int], si
                      seed: int = 0) -> float:
     """Rough single-core time of a grid, in seconds (a factor of a few either way).
 
-    From a per-instance cost model of each method (:data:`METHOD_SECONDS`;
-    the Bayes posterior at ``6e-8`` s per hypothesis) plus
-    :data:`CELL_OVERHEAD` per method and cell, summed over the grid,
-    or estimated from ``samples`` random (n, d, s) points of a larger grid.
-    Validation tuning fits every method twice.
+    From the per-instance cost model of each method
+    (:attr:`simulations.methods.Method.cost`) times the fits per instance of
+    each tuning mode (:attr:`simulations.tuning.TuningMode.fits`; validation
+    fits twice), plus :data:`CELL_OVERHEAD` per method and cell, summed over
+    the grid or estimated from ``samples`` random (n, d, s) points of a larger
+    grid.
     """
     ns, ds, ss = (np.unique(np.asarray(list(v), dtype=float)) for v in (ns, ds, ss))
     signals, tunings, methods = list(dict.fromkeys(signals)), list(dict.fromkeys(tunings)), list(methods)
@@ -111,14 +118,8 @@ def estimate_seconds(ns: Iterable[int], ds: Iterable[int], ss: Iterable[int], si
     for signal in signals:
         per_instance = np.zeros_like(n)
         for method in methods:
-            if method == "bayes":
-                from scipy.special import comb
-
-                hypotheses = comb(d, s) * (2.0**s if signal == "rademacher" else 1.0)
-                per_instance += np.where(hypotheses <= 40_000, 6e-8 * hypotheses, 0.0)
-            else:
-                per_instance += METHOD_SECONDS[method](n, d)
-        tuning_factor = sum(2.0 if t == "validation" else 1.0 for t in tunings)
+            per_instance += METHODS[method].cost(n, d, s, signal)
+        tuning_factor = sum(TUNINGS[t].fits for t in tunings)
         seconds += float(per_instance.sum()) * tuning_factor
     overhead = CELL_OVERHEAD * len(methods) * len(n) * len(signals) * len(tunings)
     return (seconds * trials + overhead) * scale * len(set(sigmas))
@@ -137,45 +138,35 @@ def plan_cells(ns: Iterable[int], ds: Iterable[int], ss: Iterable[int], sigmas: 
                signals: Iterable[str] = ("gaussian",), tunings: Iterable[str] = ("oracle",),
                trials: int = 2000, seed: int = 0, backend: str = "numpy",
                dtype: str = "float64", rng: str = "auto", max_cells: int | None = MAX_CELLS) -> list[Cell]:
-    """All valid cells of the grid (combinations with s > d are left out).
+    """All valid cells of the grid (combinations with s > d are left out): the checked entry of a sweep.
 
     ``rng="auto"`` draws the problems where the solvers run: ``"device"``
     (counter-based, on the GPU) for CuPy, ``"host"`` for NumPy; see
     :func:`simulations.problems.sample_problems`. Raises ``ValueError``
-    naming the parameter for values no cell could use, and for a grid of more
-    than ``max_cells`` cells (counted first; ``None``: no limit).
+    naming the parameter for values no cell could use (the rules of the
+    axes here, those of a single value in :class:`Cell`), and for a grid of
+    more than ``max_cells`` cells (counted first; ``None``: no limit).
     """
     ns, ds, ss, sigmas = (sorted(set(v)) for v in (ns, ds, ss, sigmas))
     signals, tunings = list(dict.fromkeys(signals)), list(dict.fromkeys(tunings))
     for name, values in (("n", ns), ("d", ds), ("s", ss)):
-        if not values or any(isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating))
-                             or not math.isfinite(v) or int(v) != v or v < 1 for v in values):
+        if not values or any(not is_number(v) or not math.isfinite(v) or int(v) != v or v < 1 for v in values):
             raise ValueError(f"{name} must be a non-empty list of integers >= 1, got {values}")
-    if not sigmas or any(isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating))
-                         or not (math.isfinite(v) and v >= 0) for v in sigmas):
+    if not sigmas or any(not is_number(v) or not (math.isfinite(v) and v >= 0) for v in sigmas):
         raise ValueError(f"sigma must be a non-empty list of finite numbers >= 0, got {sigmas}")
     for name, values, allowed in (("signal", signals, SIGNALS), ("tuning", tunings, TUNINGS)):
         bad = [v for v in values if v not in allowed]
         if bad or not values:
             raise ValueError(f"{name}: unknown {bad}; choose from {list(allowed)}")
-    if int(trials) != trials or trials < 2:
-        raise ValueError(f"trials must be an integer >= 2 (a standard error needs two), got {trials}")
-    if dtype not in DTYPES:
-        raise ValueError(f"dtype must be one of {DTYPES}, got {dtype!r}")
-    if rng == "auto":
-        rng = rng_for_backend(backend)
-    if rng not in RNGS:
-        raise ValueError(f"rng must be 'auto' or one of {RNGS}, got {rng!r}")
-    if "validation" in tunings:
-        validation_size(min(ns))
     count = grid_size(ns, ds, ss, sigmas, signals, tunings)
     if max_cells is not None and count > max_cells:
         estimate = describe_seconds(estimate_seconds(ns, ds, ss, sigmas, signals, tunings, trials))
         raise ValueError(f"the grid has {count} cells (about {estimate} on one core with every method), above the "
                          f"limit of {max_cells}: narrow --n/--d/--s/--sigma, or pass --yes (max_cells=None) to run "
                          "it anyway")
+    rng = rng_for_backend(backend) if rng == "auto" else rng
     cells = [
-        Cell(int(n), int(d), int(s), float(sigma), signal, int(trials), int(seed), tuning, backend, dtype, rng)
+        Cell(int(n), int(d), int(s), float(sigma), signal, trials, seed, tuning, backend, dtype, rng)
         for signal, tuning, d, s, sigma, n in itertools.product(signals, tunings, ds, ss, sigmas, ns)
         if s <= d
     ]
@@ -202,22 +193,22 @@ def auto_chunk(cell: Cell) -> int:
 def run_cell(cell: Cell, methods: list[str], chunk: int | str = "auto") -> list[dict[str, Any]]:
     """Tune and evaluate ``methods`` on the instances of ``cell``; one row per method.
 
-    The instances are processed ``chunk`` at a time (an integer, or ``"auto"``:
-    :func:`auto_chunk`); a chunk that raises ``MemoryError`` (CuPy's
+    The instances are processed ``chunk`` at a time (an integer >= 1, or ``"auto"``:
+    :func:`auto_chunk`; not checked here, see :func:`run_sweep`); a chunk that raises ``MemoryError`` (CuPy's
     out-of-memory error is one) is retried at half the size, down to one
     instance. Every method sees the same instances (paired comparison), and
     the rows do not depend on the chunk size.
     """
-    chunk = auto_chunk(cell) if chunk == "auto" else check_chunk(chunk)
-    tuners = [Tuner(method, cell.tuning, cell.setting) for method in get_methods(methods)]
+    chunk = auto_chunk(cell) if chunk == "auto" else chunk
+    setting = cell.setting
+    tuners = [Tuner(METHODS[name], cell.tuning, setting) for name in methods]
     seconds = [0.0] * len(tuners)
     offset = 0
     while offset < cell.trials:
         size = min(chunk, cell.trials - offset)
         try:
-            problems = sample_problems(cell.n, cell.d, cell.s, cell.sigma, size, seed=cell.seed,
-                                       signal=cell.signal, backend=cell.backend, offset=offset, dtype=cell.dtype,
-                                       rng=cell.rng)
+            problems = draw_problems(setting, size, cell.seed, offset=offset, backend=cell.backend,
+                                     dtype=cell.dtype, rng=cell.rng)
             parts = []
             for i, tuner in enumerate(tuners):
                 start = time.perf_counter()
@@ -236,11 +227,10 @@ def run_cell(cell: Cell, methods: list[str], chunk: int | str = "auto") -> list[
     return [{**cell.row(t.method.name), **t.result(), "seconds": sec} for t, sec in zip(tuners, seconds)]
 
 
-def check_chunk(chunk: Any) -> int:
-    """A chunk size: an integer >= 1 (or the string ``"auto"``, handled by the caller)."""
-    if isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk < 1:
+def check_chunk(chunk: Any) -> None:
+    """Refuse (``ValueError``) a chunk size that is neither ``"auto"`` nor an integer >= 1."""
+    if chunk != "auto" and (not is_integer(chunk) or chunk < 1):
         raise ValueError(f"chunk must be an integer >= 1 or 'auto', got {chunk!r}")
-    return int(chunk)
 
 
 def pending(cells: list[Cell], methods: list[str], store: ResultStore) -> list[tuple[Cell, list[str]]]:
@@ -274,20 +264,18 @@ def run_sweep(cells: list[Cell], methods: list[str], out: str, chunk: int | str 
     The directory is locked for the run (:class:`simulations.outputs.DirectoryLock`:
     a second sweep into it stops at once with ``ValueError``), and a store
     holding rows of other run settings (``trials, seed, backend, dtype, rng``)
-    is refused with ``ValueError`` before anything runs.
+    is refused with ``ValueError`` before anything runs. Unknown ``methods``
+    and a bad ``chunk`` (:func:`check_chunk`) are refused first.
     """
     get_methods(methods)
-    if chunk != "auto":
-        check_chunk(chunk)
+    check_chunk(chunk)
     store = ResultStore(out)
     with store.lock():
         store.check_settings({name: getattr(cell, name) for name in RUN_SETTINGS} for cell in cells)
         work = pending(cells, methods, store)
         try:
             if scheduler is not None:
-                from .distributed import run_on_cluster
-
-                run_on_cluster(work, store, scheduler, chunk, progress, connect_timeout=connect_timeout)
+                run_on_cluster(work, store, scheduler, run_cell, chunk, progress, connect_timeout=connect_timeout)
             else:
                 for cell, missing in tqdm(work, desc="cells", unit="cell", disable=not progress):
                     store.append(run_cell(cell, missing, chunk))

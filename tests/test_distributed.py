@@ -27,14 +27,14 @@ def test_local_cluster_matches_serial_run(tmp_path):
     pd.testing.assert_frame_equal(serial[RISK], parallel[RISK])
 
 
-def run_task_dying_once(cell, methods, chunk, marker):
+def run_cell_dying_once(cell, methods, chunk, marker):
     """The worker's process dies the first time any task runs (a lost worker); later runs are normal."""
-    from simulations.distributed import run_task
+    from simulations.sweep import run_cell  # the worker's own, not the client's patched name
 
     if not os.path.exists(marker):
         open(marker, "w").close()
         os._exit(1)
-    return run_task(cell, methods, chunk)
+    return run_cell(cell, methods, chunk)
 
 
 def test_a_worker_lost_mid_task_costs_only_that_task(tmp_path, monkeypatch):
@@ -42,14 +42,14 @@ def test_a_worker_lost_mid_task_costs_only_that_task(tmp_path, monkeypatch):
     import cloudpickle
     import functools
 
-    from simulations import distributed as distributed_module
+    from simulations import sweep as sweep_module
 
     cells = plan_cells([8, 16, 24], [8], [2], [0.1, 0.5], trials=40, seed=4)
     methods = ["ridge", "pto"]
     serial = run_sweep(cells, methods, tmp_path / "serial", progress=False)
     cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers cannot import this test module
-    monkeypatch.setattr(distributed_module, "run_task",
-                        functools.partial(run_task_dying_once, marker=str(tmp_path / "died")))
+    monkeypatch.setattr(sweep_module, "run_cell",
+                        functools.partial(run_cell_dying_once, marker=str(tmp_path / "died")))
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster:
         parallel = run_sweep(cells, methods, tmp_path / "dask", progress=False, scheduler=cluster)

@@ -146,8 +146,9 @@ def test_device_draws_use_only_the_array_api_standard(signal):
     """The counter-based path runs unchanged on array_api_strict, as it must on CuPy."""
     xs = pytest.importorskip("array_api_strict")
     from simulations.problems import _draw_counter_based, cell_key
+    from simulations.spec import Setting
 
-    args = (6, 10, 3, 0.2, signal, 9, cell_key(6, 10, 3, signal), 7, 50)
+    args = (Setting(6, 10, 3, 0.2, signal), 9, cell_key(6, 10, 3, signal), 7, 50)
     strict, reference = _draw_counter_based(*args, xs), _draw_counter_based(*args, xp_numpy)
     for a, b in zip(strict, reference):
         assert type(a).__module__.startswith("array_api_strict")

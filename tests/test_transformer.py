@@ -13,6 +13,7 @@ torch = pytest.importorskip("torch")
 
 import solvers  # noqa: E402
 from simulations.cli import main  # noqa: E402
+from simulations.spec import Problem  # noqa: E402
 from simulations.transformer import analysis as A  # noqa: E402
 from simulations.transformer import verdicts as V  # noqa: E402
 from simulations.transformer.construction import construct_pto  # noqa: E402
@@ -191,7 +192,7 @@ def test_analyses_recover_the_constructed_pto():
     # importance check uses a regime where it is a good estimator: n = 40, +-1/sqrt(s) signal
     d, steps, eta = 5, 2, 0.5
     model = construct_pto(d, steps, eta)
-    task = A.Task(d=d, s=2, sigma=0.1, signal="rademacher")
+    task = Problem(d=d, s=2, sigma=0.1, signal="rademacher")
     agree = A.agreement(model, task, n=10, trials=120, queries=4)
     pto = agree["algorithms"]["pto"]
     # the step is fitted by a bounded scalar search (log-step tolerance 1e-10), and the msd is
@@ -216,7 +217,7 @@ def test_analyses_recover_the_constructed_pto():
 
 def test_risk_vs_n_and_pruning_on_a_constructed_model():
     model = construct_pto(4, 1, 0.3)
-    task = A.Task(d=4, s=1, sigma=0.1)
+    task = Problem(d=4, s=1, sigma=0.1)
     res = A.risk_vs_n(model, task, [6, 12], trials=100, queries=4)
     # the model is PtO with one step of size 0.3: its (query-sampled) risk vs the exact ||w_hat - w*||^2
     data = A.EvalSet.draw(task, 12, 100, 4, 0)
@@ -236,7 +237,7 @@ def test_verdicts_on_the_construction_are_reproduced():
     """The exact PtO construction is the known truth: the pre-stated criteria must call C1, C2, C7 reproduced."""
     d, steps, eta = 5, 2, 0.5
     model = construct_pto(d, steps, eta)
-    task = A.Task(d=d, s=2, sigma=0.1, signal="rademacher")
+    task = Problem(d=d, s=2, sigma=0.1, signal="rademacher")
     run = {"head_importance": A.head_importance(model, task, [40], trials=200, queries=4),
            "probing": A.probing(model, task, n=40, trials=200, queries=4),
            "agreement": A.agreement(model, task, n=10, trials=120, queries=4)}
@@ -279,7 +280,7 @@ def test_verdict_rules_say_not_reproduced_and_mixed():
 
 def test_convergence_check_against_the_bayes_floor():
     model = construct_pto(4, 1, 0.3)
-    task = A.Task(d=4, s=1, sigma=0.3)
+    task = Problem(d=4, s=1, sigma=0.3)
     res = A.convergence(model, task, 8, earlier=model, trials=300, queries=4)
     assert res["late_gain"] == 0.0 and res["late_gain_sem"] == 0.0
     bayes = res["algorithms"]["bayes"]

@@ -31,6 +31,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from solvers.signals import SIGNALS
+
 from . import bounds
 from .amp import bayes_risk_amp, lasso_optimal_risk_amp, lasso_risk_amp, mmse_replica
 from .fitting import fit_constants, log_slope
@@ -47,7 +49,6 @@ AMP_MIN_DIMENSION = 32
 HOLDS, VIOLATED, OUTSIDE = "holds", "violated", "outside regime"
 SLOPES_NOTE = ("(CIs are widened by sqrt(chi2_dof) where chi2_dof > 1; power_law False: the points curve beyond "
                "their errors (chi-square p < 1e-3), so the slope is a summary, not a test, and consistent is False)")
-NORM2 = {"gaussian": lambda s: 1.0, "rademacher": lambda s: 1.0, "unnormalized": lambda s: float(s)}
 
 
 @dataclass
@@ -141,15 +142,15 @@ def check_results(results: pd.DataFrame) -> CheckReport:
             raise ValueError(f"column {column!r}, row {bad[0] + 1} (line {bad[0] + 2} of a CSV file): "
                              f"{df[column].iloc[bad[0]]!r} is not a number")
         df[column] = values
-    unknown = sorted(set(df.signal) - set(NORM2), key=str)
+    unknown = sorted(set(df.signal) - set(SIGNALS), key=str)
     if unknown:
-        raise ValueError(f"signal: unknown values {unknown}; expected {sorted(NORM2)}")
+        raise ValueError(f"signal: unknown values {unknown}; expected {sorted(SIGNALS)}")
     from .figures import TUNING_WORDS  # the tuning modes' names (imported here: it loads matplotlib)
 
     unknown = sorted(set(df.tuning) - set(TUNING_WORDS), key=str)
     if unknown:
         raise ValueError(f"tuning: unknown values {unknown}; expected {list(TUNING_WORDS)}")
-    df["r2"] = [NORM2[g](s) for g, s in zip(df.signal, df.s)]
+    df["r2"] = [SIGNALS[g].norm2(s) for g, s in zip(df.signal, df.s)]
     df = df[np.isfinite(df.risk_mean.astype(float))]
     frames = [_exact(df, "oracle_exact", ("oracle",), bounds.oracle_exact, bounds.oracle_exact_regime),
               _exact(df, "ols_exact", ("ols",), bounds.ols_exact, bounds.ols_exact_regime),
@@ -285,7 +286,7 @@ def _c5(df) -> pd.DataFrame:
     joined = _paired(df, ("lasso",))
     if joined.empty:
         return joined
-    joined["r2"] = [NORM2[g](s) for g, s in zip(joined.signal, joined.s)]
+    joined["r2"] = [SIGNALS[g].norm2(s) for g, s in zip(joined.signal, joined.s)]
     n, d, s, sigma, r2 = _args(joined)
     regime = (d <= n) & bounds.lasso_regime(n, d, s, signal_norm2=r2, sigma=sigma)
     out = _base(joined, "C5_pto_vs_lasso", joined.risk_mean_rival.to_numpy(float), regime)

@@ -44,7 +44,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from simulations.transformer.analysis import Task, run_all
+    from simulations.transformer.analysis import analyse_all
+    from simulations.transformer.figures import draw_all
     from simulations.transformer.train import SNAPSHOT, load_model
     from simulations.transformer.verdicts import decide, markdown
 
@@ -70,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--n-probe must be >= 2, got {n_probe}")
     out = args.out or (args.checkpoint if args.checkpoint.is_dir() else args.checkpoint.parent) / "analysis"
     output_dir(out)
-    task = Task(d=config.d, s=config.s, sigma=config.sigma, signal=config.signal)
+    task = config.problem
     label = f"heads {config.heads}"
     runs = []
     for k, path in enumerate([args.checkpoint, *(args.seeds or [])]):
@@ -79,9 +80,12 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError(f"--seeds {path}: not the configuration of {args.checkpoint} with another seed")
         snapshot = (path if path.is_dir() else path.parent) / SNAPSHOT
         earlier = load_model(snapshot)[0] if snapshot.exists() else None
-        runs.append(run_all(model_k, task, out if k == 0 else out / f"seed_{config_k.seed}", ns, n_probe,
-                            trials=args.trials, single=single, label=f"{label}, seed {config_k.seed}",
-                            seed=args.seed, compare=compare if k == 0 else None, earlier=earlier))
+        results = analyse_all(model_k, task, ns, n_probe, trials=args.trials, single=single, seed=args.seed,
+                              compare=compare if k == 0 else None, earlier=earlier)
+        run_out = out if k == 0 else output_dir(out / f"seed_{config_k.seed}")
+        write_json(results, run_out)
+        draw_all(results, run_out, f"{label}, seed {config_k.seed}")
+        runs.append(results)
     results = runs[0]
     decided = decide(runs, n_probe)
     (out / "verdicts.json").write_text(json.dumps(decided, indent=1) + "\n")
@@ -93,3 +97,9 @@ def run(args: argparse.Namespace) -> int:
           + ", ".join(f"{k} msd {v['msd']:.3g}" for k, v in agree.items())
           + f"; closest: {results['agreement']['closest']}")
     return 0
+
+
+def write_json(results: dict, out: Path) -> None:
+    """``<name>.json`` in ``out`` for every analysis in ``results``."""
+    for name, result in results.items():
+        (out / f"{name}.json").write_text(json.dumps(result, indent=1) + "\n")

@@ -9,9 +9,12 @@ import time
 from solvers import resolve_backend
 from ..grid_args import parse_values
 from ..limits import CONNECT_TIMEOUT, MAX_CELLS
-from ..methods import METHODS
+from solvers.signals import SIGNALS
+from ..methods import METHODS, get_methods
 from ..outputs import out_path, output_dir
 from ..meta import record_run
+from ..problems import DTYPES
+from ..tuning import TUNINGS
 
 DEFAULTS = {
     "n": "8,12,16,24,32,48,64,96,128",
@@ -38,13 +41,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--d", default=DEFAULTS["d"], help="dimensions")
     p.add_argument("--s", default=DEFAULTS["s"], help="sparsities (cells with s > d are skipped)")
     p.add_argument("--sigma", default=DEFAULTS["sigma"], help="noise levels")
-    p.add_argument("--signal", default="gaussian", help="signal laws: gaussian, rademacher, unnormalized")
+    p.add_argument("--signal", default="gaussian", help=f"signal laws: {', '.join(SIGNALS)}")
     p.add_argument("--methods", default=",".join(METHODS), help=f"comma list of {', '.join(METHODS)}")
     p.add_argument("--trials", type=int, default=DEFAULTS["trials"], help="instances per cell")
     p.add_argument("--seed", type=int, default=0, help="master seed")
-    p.add_argument("--tuning", default="oracle", help="comma list of oracle, theory, validation")
+    p.add_argument("--tuning", default="oracle", help=f"comma list of {', '.join(TUNINGS)}")
     p.add_argument("--backend", default="numpy", choices=["numpy", "cupy", "auto"], help="array backend")
-    p.add_argument("--dtype", default="float64", choices=["float64", "float32"],
+    p.add_argument("--dtype", default="float64", choices=DTYPES,
                    help="precision of the solvers (float32: see docs/performance.md for its accuracy)")
     p.add_argument("--rng", default="auto", choices=["auto", "host", "device"],
                    help="where problems are drawn: host (NumPy), device (counter-based, on the backend); "
@@ -84,11 +87,10 @@ def run(args: argparse.Namespace) -> int:
     from ..sweep import describe_seconds, estimate_seconds, grid_size, plan_cells, run_sweep
 
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-    unknown = sorted(set(methods) - set(METHODS))
-    if unknown or not methods:
-        raise ValueError(f"--methods: unknown {unknown}; choose from {', '.join(METHODS)}")
-    if args.seed < 0:
-        raise ValueError(f"--seed must be >= 0, got {args.seed}")
+    try:
+        get_methods(methods)
+    except ValueError as err:
+        raise ValueError(f"--{err}") from None
     chunk = parse_chunk(args.chunk)
     check_scheduler(args.scheduler)
     check_timeout(args.connect_timeout)

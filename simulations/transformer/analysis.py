@@ -1,6 +1,7 @@
 """Analyses of a trained (or constructed) in-context regression transformer.
 
-All analyses draw their prompts with :func:`simulations.problems.sample_problems`
+All analyses take the prompt distribution as a :class:`simulations.spec.Problem`
+and draw their prompts with :func:`simulations.problems.draw_problems`
 (the project's sampler, docs/math.md section 1) and query points from a seeded NumPy
 generator, so they are reproducible and independent of the training stream.
 The transformer's excess risk is a Monte Carlo average over ``queries``
@@ -31,17 +32,17 @@ exact per prompt (``||w_hat - w*||^2``).
   model's predictions) and the Bayes posterior mean; the PtO family
   ``(p, eta, T)`` closest to the model; and the closest candidate overall.
 
-Figures are drawn by :mod:`.figures`; verdicts on the claims by :mod:`.verdicts`.
+Every analysis returns JSON-able data and writes nothing: figures are drawn by
+:mod:`.figures`, verdicts on the claims decided by :mod:`.verdicts`, and the
+``sparse-icl analyze`` command (:mod:`simulations.commands.analyze`) wires
+them together and writes the files.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
-import os
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import numpy as np
@@ -51,25 +52,25 @@ from sklearn.linear_model import Ridge
 from sklearn.metrics import r2_score
 
 import solvers
-from simulations.methods import METHODS, Setting
-from simulations.problems import Problems, sample_problems
+from simulations.methods import METHODS
+from simulations.problems import Problems, draw_problems
+from simulations.spec import Problem
 from simulations.tuning import Tuner
 
-from .figures import draw_all
 from .model import ICLTransformer
 
+#: The algorithms the model is compared with (oracle-tuned on the sweep's grids).
 BASELINES = ("pto", "gd", "ridge", "lasso", "bayes")
+#: Powers p of the PtO family's preconditioner ``|r|^p`` fitted by :func:`agreement`.
 POWERS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0)
-
-
-@dataclass(frozen=True)
-class Task:
-    """The prompt distribution an analysis evaluates on (docs/math.md section 1)."""
-
-    d: int
-    s: int
-    sigma: float
-    signal: str = "gaussian"
+#: Step sizes searched when fitting PtO and GD with a fixed number of steps to the model (:func:`agreement`).
+AGREEMENT_STEP_SIZES = np.geomspace(1e-3, 1e2, 51)
+#: Ridge penalties searched by :func:`agreement`.
+AGREEMENT_LAMBDAS = np.geomspace(1e-6, 1e2, 41)
+#: Lasso alphas searched by :func:`agreement`.
+AGREEMENT_ALPHAS = np.geomspace(1e-4, 1.0, 25)
+#: Step sizes searched for the oracle-tuned fixed-steps PtO of :func:`probing`.
+PROBING_STEP_SIZES = np.geomspace(1e-2, 1e2, 41)
 
 
 @dataclass(frozen=True)
@@ -81,8 +82,8 @@ class EvalSet:
     fq: np.ndarray
 
     @classmethod
-    def draw(cls, task: Task, n: int, trials: int, queries: int, seed: int) -> "EvalSet":
-        problems = sample_problems(n, task.d, task.s, task.sigma, trials, seed=seed, signal=task.signal)
+    def draw(cls, task: Problem, n: int, trials: int, queries: int, seed: int) -> "EvalSet":
+        problems = draw_problems(task.at(n), trials, seed)
         rng = np.random.default_rng([seed, n, 7919])
         Xq = rng.standard_normal((trials, queries, task.d))
         return cls(problems, Xq, np.einsum("tmd,td->tm", Xq, problems.w_star))
@@ -146,14 +147,14 @@ def masked(model: ICLTransformer, keep: list[np.ndarray]) -> Iterator[ICLTransfo
 
 
 # ----------------------------------------------------------------------------- risk vs n
-def baseline_risks(data: EvalSet, task: Task, methods: tuple[str, ...] = BASELINES) -> dict[str, dict]:
+def baseline_risks(data: EvalSet, task: Problem, methods: tuple[str, ...] = BASELINES) -> dict[str, dict]:
     """Oracle-tuned excess risk of the batched baselines on the prompts of ``data``.
 
     The sweep's own grids (:mod:`simulations.methods`) and oracle tuning (best
     grid value by mean risk), so the numbers compare directly with a sweep.
     """
     p = data.problems
-    setting = Setting(n=p.X.shape[1], d=task.d, s=task.s, sigma=task.sigma, signal=task.signal)
+    setting = task.at(p.X.shape[1])
     out: dict[str, dict] = {}
     for name in methods:
         tuner = Tuner(METHODS[name], "oracle", setting)
@@ -164,7 +165,7 @@ def baseline_risks(data: EvalSet, task: Task, methods: tuple[str, ...] = BASELIN
     return out
 
 
-def risk_vs_n(model: ICLTransformer, task: Task, ns: list[int], trials: int = 1000, queries: int = 16,
+def risk_vs_n(model: ICLTransformer, task: Problem, ns: list[int], trials: int = 1000, queries: int = 16,
               seed: int = 0, extra: dict[str, ICLTransformer] | None = None) -> dict[str, Any]:
     """Excess risk vs context length for the model (and ``extra`` models) and the baselines.
 
@@ -183,7 +184,7 @@ def risk_vs_n(model: ICLTransformer, task: Task, ns: list[int], trials: int = 10
     return result
 
 
-def convergence(model: ICLTransformer, task: Task, n: int, earlier: ICLTransformer | None = None,
+def convergence(model: ICLTransformer, task: Problem, n: int, earlier: ICLTransformer | None = None,
                 trials: int = 2000, queries: int = 16, seed: int = 5) -> dict[str, Any]:
     """Is the model converged? Its risk at context length n against the algorithms, paired on the same prompts.
 
@@ -198,7 +199,7 @@ def convergence(model: ICLTransformer, task: Task, n: int, earlier: ICLTransform
     """
     data = EvalSet.draw(task, n, trials, queries, seed)
     p = data.problems
-    setting = Setting(n=n, d=task.d, s=task.s, sigma=task.sigma, signal=task.signal)
+    setting = task.at(n)
     mine = model_risk(model, data)
     result: dict[str, Any] = {"n": n, "trials": trials, **_summary(mine), "algorithms": {}}
     for name in BASELINES:
@@ -227,7 +228,7 @@ def convergence(model: ICLTransformer, task: Task, n: int, earlier: ICLTransform
 DOMINANCE = 0.5
 
 
-def head_importance(model: ICLTransformer, task: Task, ns: list[int], trials: int = 500, queries: int = 16,
+def head_importance(model: ICLTransformer, task: Problem, ns: list[int], trials: int = 500, queries: int = 16,
                     seed: int = 1) -> dict[str, Any]:
     """Risk increase from masking each head alone, on the same prompts, averaged over context lengths ``ns``.
 
@@ -282,7 +283,7 @@ def pruning_masks(importance: dict[str, Any]) -> dict[str, list[np.ndarray]]:
     return {"layer1_all": [full[0]] + top[1:], "layer1_top": [top[0]] + full[1:]}
 
 
-def pruning(model: ICLTransformer, task: Task, importance: dict[str, Any], ns: list[int], trials: int = 1000,
+def pruning(model: ICLTransformer, task: Problem, importance: dict[str, Any], ns: list[int], trials: int = 1000,
             queries: int = 16, seed: int = 2, single: ICLTransformer | None = None) -> dict[str, Any]:
     """Risk vs n of the full model, both prunings and (if given) a single-head model."""
     masks = pruning_masks(importance)
@@ -316,11 +317,11 @@ def _pto_fixed_steps_risk(data: EvalSet, steps: int) -> float:
         return float(np.mean(np.sum(p.w_star ** 2, axis=1)))
     with _searching_steps():
         risks = [np.mean(np.sum((solvers.pto(p.X, p.y, eta, steps) - p.w_star) ** 2, axis=1))
-                 for eta in np.geomspace(1e-2, 1e2, 41)]
+                 for eta in PROBING_STEP_SIZES]
     return float(np.nanmin(np.where(np.isfinite(risks), risks, np.nan)))
 
 
-def probing(model: ICLTransformer, task: Task, n: int, trials: int = 1000, queries: int = 8, seed: int = 3,
+def probing(model: ICLTransformer, task: Problem, n: int, trials: int = 1000, queries: int = 8, seed: int = 3,
             alpha: float = 1e-3) -> dict[str, Any]:
     """Per-layer linear probes (sklearn ``Ridge(alpha)``), fitted on half the prompts, scored on the other.
 
@@ -394,7 +395,7 @@ def _lasso_path_point(p: Problems, alpha: float) -> np.ndarray:
         return solvers.lasso(p.X, p.y, alpha, tol=1e-8)
 
 
-def agreement(model: ICLTransformer, task: Task, n: int, trials: int = 1000, queries: int = 8,
+def agreement(model: ICLTransformer, task: Problem, n: int, trials: int = 1000, queries: int = 8,
               seed: int = 4) -> dict[str, Any]:
     """How closely the model's predictions follow each algorithm (von Oswald et al. metrics).
 
@@ -422,14 +423,13 @@ def agreement(model: ICLTransformer, task: Task, n: int, trials: int = 1000, que
         return _agreement(model, task, n, trials, queries, seed)
 
 
-def _agreement(model: ICLTransformer, task: Task, n: int, trials: int, queries: int, seed: int) -> dict[str, Any]:
+def _agreement(model: ICLTransformer, task: Problem, n: int, trials: int, queries: int, seed: int) -> dict[str, Any]:
     L = len(model.head_masks)
     data = EvalSet.draw(task, n, trials, queries, seed)
     fit, test = data.half(True), data.half(False)
     pred_fit, pred_test = predict(model, fit), predict(model, test)
     grad_test = input_gradients(model, test)
-    etas, lams = np.geomspace(1e-3, 1e2, 51), np.geomspace(1e-6, 1e2, 41)
-    alphas = np.geomspace(1e-4, 1.0, 25)
+    etas, lams, alphas = AGREEMENT_STEP_SIZES, AGREEMENT_LAMBDAS, AGREEMENT_ALPHAS
     families: dict[str, tuple[str, np.ndarray, Callable[[Problems, float], np.ndarray]]] = {
         "pto": ("step_size", etas, lambda p, eta: solvers.pto(p.X, p.y, eta, max(L - 1, 0))),
         "gd": ("step_size", etas, lambda p, eta: solvers.gd(p.X, p.y, eta, L)),
@@ -479,20 +479,19 @@ def _agreement(model: ICLTransformer, task: Task, n: int, trials: int, queries: 
     return result
 
 
-# ----------------------------------------------------------------------------- driver
-def run_all(model: ICLTransformer, task: Task, out: str | os.PathLike, ns: list[int], n_probe: int,
-            trials: int = 1000, single: ICLTransformer | None = None, label: str = "transformer",
-            seed: int = 0, compare: dict[str, ICLTransformer] | None = None,
-            earlier: ICLTransformer | None = None) -> dict[str, Any]:
-    """Run every analysis, write ``<name>.json`` (and a figure where there is one) into ``out``.
+# ----------------------------------------------------------------------------- all analyses
+def analyse_all(model: ICLTransformer, task: Problem, ns: list[int], n_probe: int, trials: int = 1000,
+                single: ICLTransformer | None = None, seed: int = 0,
+                compare: dict[str, ICLTransformer] | None = None,
+                earlier: ICLTransformer | None = None) -> dict[str, dict[str, Any]]:
+    """Every analysis of one model: ``{name: result}`` for convergence, risk_vs_n, head_importance, pruning,
+    probing and agreement.
 
     ``single`` (a single-head model) joins the pruning comparison; ``compare``
     (name -> model, e.g. the other runs of a heads sweep) joins the risk-vs-n
     panel; ``earlier`` (the same run at 80% of training) gives the
     convergence check its late gain.
     """
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     extra = dict(compare or {})
     if single is not None and all(other is not single for other in extra.values()):
         extra["single_head"] = single
@@ -505,7 +504,4 @@ def run_all(model: ICLTransformer, task: Task, out: str | os.PathLike, ns: list[
                                  single=single)
     results["probing"] = probing(model, task, n_probe, trials=trials, seed=seed + 3)
     results["agreement"] = agreement(model, task, n_probe, trials=trials, seed=seed + 4)
-    for name, res in results.items():
-        (out / f"{name}.json").write_text(json.dumps(res, indent=1) + "\n")
-    draw_all(results, out, label)
     return results

@@ -37,7 +37,7 @@ import torch
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
-from simulations.problems import SIGNALS
+from simulations.spec import Problem
 
 from .model import ICLTransformer, ModelConfig
 
@@ -48,13 +48,21 @@ METRICS = "metrics.jsonl"
 CHECKPOINT_KEYS = ("model", "optimizer", "step", "rng", "config")
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 LOSSES = ("mse", "huber")
+#: Torch draws of the signal laws' bases (:data:`solvers.signals.BASES`): ``draw(shape, generator, device, dtype)``.
+TORCH_BASES = {
+    "normal": lambda shape, generator, device, dtype: torch.randn(*shape, generator=generator, device=device,
+                                                                 dtype=dtype),
+    "sign": lambda shape, generator, device, dtype: (
+        2 * torch.randint(0, 2, shape, generator=generator, device=device) - 1).to(dtype),
+}
 
 
 @dataclass
 class TrainConfig:
-    """Everything that defines a training run (saved in every checkpoint).
+    """Everything that defines a training run (saved in every checkpoint, as a flat dict of these fields).
 
-    Problem: ``d, s, sigma, signal``; context lengths ``n_min .. n_max`` with an
+    Problem: ``d, s, sigma, signal``, checked as a :class:`simulations.spec.Problem`
+    (:attr:`problem`); context lengths ``n_min .. n_max`` with an
     optional linear ``curriculum_steps``; ``queries`` query points per prompt.
     Model: ``heads`` (per layer), ``width``, ``head_dim``, ``attention``,
     ``mlp``, ``init_std`` (see :class:`~.model.ModelConfig`). Optimisation:
@@ -94,18 +102,13 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         self._check_types()
-        for name in ("d", "s", "n_min", "n_max", "queries", "steps", "batch", "log_every", "checkpoint_every"):
+        self.problem  # checks d, s, sigma and signal
+        for name in ("n_min", "n_max", "queries", "steps", "batch", "log_every", "checkpoint_every"):
             value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
+            if value < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-        if self.s > self.d:
-            raise ValueError(f"s must be <= d = {self.d}, got {self.s}")
         if self.n_min > self.n_max:
             raise ValueError(f"n_min must be <= n_max = {self.n_max}, got {self.n_min}")
-        if not (math.isfinite(self.sigma) and self.sigma >= 0):
-            raise ValueError(f"sigma must be finite and >= 0, got {self.sigma!r}")
-        if self.signal not in SIGNALS:
-            raise ValueError(f"signal must be one of {SIGNALS}, got {self.signal!r}")
         if not (math.isfinite(self.lr) and self.lr > 0):
             raise ValueError(f"lr must be finite and > 0, got {self.lr!r}")
         for name in ("weight_decay", "grad_clip") + (("init_std",) if self.init_std is not None else ()):
@@ -146,6 +149,11 @@ class TrainConfig:
                 or not all(integer(h) and h >= 1 for h in self.heads)):
             raise TypeError(f"heads must be a non-empty list of integers >= 1 (heads per layer), got {self.heads!r}")
 
+    @property
+    def problem(self) -> Problem:
+        """The prompt distribution (``d, s, sigma, signal``)."""
+        return Problem(self.d, self.s, self.sigma, self.signal)
+
     def model_config(self) -> ModelConfig:
         return ModelConfig(d=self.d, heads=list(self.heads), width=self.width, head_dim=self.head_dim,
                            attention=self.attention, mlp=self.mlp, init_std=self.init_std)
@@ -172,13 +180,10 @@ def resolve_device(device: str) -> torch.device:
 def sample_batch(config: TrainConfig, n: int, generator: torch.Generator, device: torch.device,
                  dtype: torch.dtype) -> dict[str, torch.Tensor]:
     """Fresh prompts on ``device``: X (B, n, d), y (B, n), x_query (B, m, d), y_query, f_query (noiseless), w_star."""
-    B, d, s, m = config.batch, config.d, config.s, config.queries
+    B, d, s, m, law = config.batch, config.d, config.s, config.queries, config.problem.law
     kw = dict(generator=generator, device=device, dtype=dtype)
     support = torch.rand(B, d, **kw).argsort(dim=1)[:, :s]
-    if config.signal == "rademacher":
-        values = (2 * torch.randint(0, 2, (B, s), generator=generator, device=device) - 1).to(dtype) / math.sqrt(s)
-    else:
-        values = torch.randn(B, s, **kw) / (math.sqrt(s) if config.signal == "gaussian" else 1.0)
+    values = TORCH_BASES[law.base]((B, s), generator, device, dtype) / law.divisor(s)
     w_star = torch.zeros(B, d, device=device, dtype=dtype).scatter_(1, support, values)
     X = torch.randn(B, n + m, d, **kw)
     f = X @ w_star[:, :, None]

@@ -109,7 +109,7 @@ def combine(verdicts: list[str]) -> str:
 
 
 def decide(runs: list[dict[str, Any]], n: int) -> dict[str, Any]:
-    """Per-seed and combined verdicts for C1, C2, C6, C7 from the ``run_all`` results of each seed."""
+    """Per-seed and combined verdicts for C1, C2, C6, C7 from the :func:`~.analysis.analyse_all` results of each seed."""
     out: dict[str, Any] = {}
     for claim, rule in (("C1", c1), ("C2", c2), ("C6", lambda r: c6(r, n)), ("C7", c7)):
         per_seed = [rule(run) for run in runs]

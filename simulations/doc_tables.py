@@ -1,0 +1,51 @@
+"""The tables of docs/simulations.md that are generated from the registries.
+
+Each table sits between ``<!-- generated: NAME -->`` and
+``<!-- end generated -->`` in the document; :func:`render` fills them in from
+:data:`solvers.signals.SIGNALS`, :data:`simulations.tuning.TUNINGS` and
+:data:`simulations.methods.METHODS`, and
+``python -m simulations.doc_tables`` rewrites the file (a test checks that
+it is current).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Callable
+
+from solvers.signals import SIGNALS
+from .methods import grid_table
+from .tuning import tuning_table
+
+DOCUMENT = Path(__file__).resolve().parents[1] / "docs" / "simulations.md"
+END = "<!-- end generated -->"
+
+
+def signal_table() -> str:
+    """The signal laws as a Markdown table."""
+    lines = ["| signal | nonzeros of w* | `E||w*||^2` at s = 4 |", "|---|---|---|"]
+    lines += [f"| `{law.name}` | {law.description} | {law.norm2(4):g} |" for law in SIGNALS.values()]
+    return "\n".join(lines)
+
+
+#: The generated tables by name.
+TABLES: dict[str, Callable[[], str]] = {"signals": signal_table, "tunings": tuning_table, "methods": grid_table}
+
+
+def render(text: str) -> str:
+    """``text`` with every generated table replaced by its current version."""
+    def fill(match: re.Match) -> str:
+        return f"{match.group(1)}\n{TABLES[match.group(2)]()}\n{END}"
+
+    return re.sub(r"(<!-- generated: (\w+) -->)\n(?:.*?\n)??" + re.escape(END), fill, text, flags=re.DOTALL)
+
+
+def main() -> int:
+    DOCUMENT.write_text(render(DOCUMENT.read_text()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
