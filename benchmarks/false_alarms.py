@@ -1,4 +1,4 @@
-"""False-alarm rates of theory.testing's one-sided assertions on a true, tight bound.
+"""False-alarm rates of simulations.testing's one-sided assertions on a true, tight bound.
 
 The risk of least squares on the true support equals ``oracle_ls`` exactly
 (``sigma^2 s / (n - s - 1)``), so both ``assert_risk_below("oracle", oracle_ls)``
@@ -21,7 +21,7 @@ import numpy as np
 from scipy import stats
 
 from simulations.methods import Setting
-from theory.testing import assert_risk_below, oracle_ls
+from simulations.testing import assert_risk_below, oracle_ls
 
 SETTINGS = (Setting(8, 16, 2, 0.5, "gaussian"), Setting(24, 48, 4, 0.5, "gaussian"))
 LEVELS = (1e-2, 1e-3, 1e-4)

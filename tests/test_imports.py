@@ -47,3 +47,26 @@ def test_help_costs_well_under_a_second_of_cpu():
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     assert result.returncode == 0 and "sweep" in result.stdout
     assert (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime) < 1.0
+
+
+def imported_packages(package: str) -> dict[str, set[str]]:
+    """Top-level packages of this project each module of ``package`` imports, lazy imports included (via ast)."""
+    import ast
+    found = {}
+    for path in sorted((ROOT / package).rglob("*.py")):
+        names = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module.split(".")[0])
+        found[str(path.relative_to(ROOT))] = names & {"solvers", "theory", "simulations"}
+    return found
+
+
+def test_layers_solvers_and_theory_import_nothing_above_them():
+    """solvers/ imports no other package of the project; theory/ only solvers (docs/architecture.md)."""
+    upward = {module: names for module, names in imported_packages("solvers").items() if names - {"solvers"}}
+    upward |= {module: names for module, names in imported_packages("theory").items()
+               if names - {"solvers", "theory"}}
+    assert upward == {}

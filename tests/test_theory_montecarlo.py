@@ -1,7 +1,7 @@
-"""Monte Carlo (sample_problems + solvers, or the sweep's Monte Carlo through theory.testing) against the theory.
+"""Monte Carlo (sample_problems + solvers, or the sweep's Monte Carlo through simulations.testing) against the theory.
 
 Fixed seeds, tolerances from the standard error. The regime tests are written
-with the property-test kit :mod:`theory.testing`, as a user would write them.
+with the property-test kit :mod:`simulations.testing`, as a user would write them.
 
 Finite-size term for the deterministic equivalents: the exact risk given X is
 ``r2 tr((I - S f)^2)/d + sigma^2 tr(S f^2)/n`` and its mean over X differs from
@@ -24,7 +24,7 @@ import theory
 from simulations.methods import METHODS, Method, Setting
 from simulations.problems import sample_problems
 from theory.references import equivariant_floor, finite_size, gd_limit, ridge_limit
-from theory.testing import (assert_risk_above, assert_risk_below, assert_risk_ratio_below, fixed,
+from simulations.testing import (assert_risk_above, assert_risk_below, assert_risk_ratio_below, fixed,
                             monte_carlo_settings, settings_in)
 
 SETTINGS = monte_carlo_settings(max_examples=6)

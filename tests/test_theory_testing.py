@@ -1,4 +1,4 @@
-"""The property-test kit theory.testing: its Monte Carlo, its decisions, its strategies, false bounds caught.
+"""The property-test kit simulations.testing: its Monte Carlo, its decisions, its strategies, false bounds caught.
 
 The kit on known truths (exact oracle risk, Bayes below everything) and on
 known false bounds (the issue's two: the Lasso below half the oracle-support
@@ -17,9 +17,9 @@ import solvers
 from simulations.methods import Setting
 from simulations.problems import sample_problems
 from simulations.sweep import Cell, run_cell
-from theory import testing
+from simulations import testing
 from theory.references import Bound, finite_size, log_d, mmse, oracle_ls
-from theory.testing import (assert_risk_above, assert_risk_below, assert_risk_ratio_below, fixed,
+from simulations.testing import (assert_risk_above, assert_risk_below, assert_risk_ratio_below, fixed,
                             monte_carlo_settings, settings_in)
 
 SMALL = Setting(16, 32, 2, 0.1, "gaussian")

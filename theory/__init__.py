@@ -28,10 +28,9 @@ One calling convention throughout:
 For example ``ridge_risk_limit(2.0, signal_norm2=1.0, sigma=0.5, lam=0.1)``
 and ``pto_rate(256, 128, 4, signal_norm2=1.0, sigma=0.5).leakage``.
 
-Property tests of bounds over regimes, on the sweep's Monte Carlo, are
-:mod:`theory.testing` (with the named bounds of :mod:`theory.references`),
-imported on its own: its strategies need hypothesis and its Monte Carlo is
-the sweep's (:mod:`simulations`).
+The named bounds of :mod:`theory.references` (``0.5 * oracle_ls``, ...) are
+what :mod:`simulations.testing`, the property-test kit on the sweep's Monte
+Carlo, asserts against.
 """
 
 from .amp import (LassoOptimum, bayes_risk_amp, lasso_optimal_risk_amp, lasso_risk_amp, mmse_replica,

@@ -1,9 +1,9 @@
-"""Reference risks as functions of a problem setting: the bounds of :mod:`theory.testing`.
+"""Reference risks as functions of a problem setting: the bounds of :mod:`simulations.testing`.
 
 A :class:`Bound` is a function ``setting -> float`` with a name that failure
 messages print; a setting is anything with the attributes ``n, d, s, sigma,
-signal`` (the sweep's :class:`simulations.methods.Setting`, which
-:func:`theory.testing.settings_in` generates). Bounds combine with numbers and
+signal`` (the sweep's :class:`simulations.spec.Setting`, which
+:func:`simulations.testing.settings_in` generates). Bounds combine with numbers and
 with each other, and the name follows::
 
     0.5 * oracle_ls                   # "0.5 * oracle_ls"
@@ -36,7 +36,7 @@ bound                  kind     value
 
 "limit" values are proportional limits (``n, d, s -> inf`` at fixed ratios):
 a finite-size Monte Carlo differs from them by ``O(1 / min(n, d))``, which a
-test states as slack (:mod:`theory.testing`, ``docs/testing.md``). The
+test states as slack (:mod:`simulations.testing`, ``docs/testing.md``). The
 mathematics of each is in ``docs/theory.md``.
 """
 
@@ -46,6 +46,8 @@ import math
 import numbers
 from dataclasses import dataclass
 from typing import Any, Callable
+
+from solvers.signals import signal_norm2
 
 from . import bounds
 from .amp import bayes_risk_amp, lasso_optimal_risk_amp, mmse_replica
@@ -67,9 +69,9 @@ class Bound:
 
     Examples
     --------
-    >>> from simulations.methods import Setting
+    >>> from types import SimpleNamespace
     >>> half = Bound("half the noise", lambda st: st.sigma**2 / 2)
-    >>> (2 * half)(Setting(16, 32, 2, 0.5, "gaussian"))
+    >>> (2 * half)(SimpleNamespace(n=16, d=32, s=2, sigma=0.5, signal="gaussian"))
     0.25
     >>> 2 * half
     2 * half the noise
@@ -115,8 +117,6 @@ def as_bound(value: Bound | float | Rule) -> Bound:
 
 
 def _r2(setting: Any) -> float:
-    from simulations.problems import signal_norm2
-
     return signal_norm2(setting.signal, setting.s)
 
 

@@ -4,7 +4,7 @@ A conjectured bound ("PtO beats ridge whenever n <= d and 8 s <= d") becomes
 a test in five lines::
 
     from hypothesis import given
-    from theory.testing import assert_risk_ratio_below, monte_carlo_settings, settings_in
+    from simulations.testing import assert_risk_ratio_below, monte_carlo_settings, settings_in
 
     @monte_carlo_settings()
     @given(settings_in(n=(8, 32), d=(32, 64), s=(1, 4), where=lambda n, d, s, sigma: (n <= d) & (8 * s <= d)))
@@ -75,17 +75,20 @@ import functools
 import math
 import numbers
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 from scipy import stats
 
-from .references import (Bound, as_bound, bayes_amp, equivariant_floor, finite_size, gd_limit, lasso_optimal_amp,
-                         lasso_rate, log_d, mmse, ols, oracle_ls, ridge_limit, signal_energy)
+from theory.references import (Bound, as_bound, bayes_amp, equivariant_floor, finite_size, gd_limit,
+                               lasso_optimal_amp, lasso_rate, log_d, mmse, ols, oracle_ls, ridge_limit,
+                               signal_energy)
 
-if TYPE_CHECKING:
-    from simulations.methods import Method, Setting
-    from simulations.tuning import Tuner
+from .methods import METHODS, Method, get_methods
+from .problems import SIGNALS, sample_problems
+from .spec import Setting
+from .sweep import Cell, auto_chunk
+from .tuning import Tuner
 
 __all__ = [
     "Bound", "Check", "Estimate", "assert_risk_above", "assert_risk_below", "assert_risk_ratio_below",
@@ -178,7 +181,7 @@ def settings_in(n: Range = (8, 64), d: Range = (8, 64), s: Range = (1, 8),
 
     Returns
     -------
-    hypothesis.strategies.SearchStrategy of simulations.methods.Setting
+    hypothesis.strategies.SearchStrategy of simulations.spec.Setting
         Frozen dataclasses with attributes ``n, d, s, sigma, signal``.
 
     Raises
@@ -196,8 +199,6 @@ def settings_in(n: Range = (8, 64), d: Range = (8, 64), s: Range = (1, 8),
     from hypothesis import assume
     from hypothesis import strategies as st
 
-    from simulations.methods import Setting
-    from simulations.problems import SIGNALS
 
     ns, ds, ss = _integers("n", n), _integers("d", d), _integers("s", s)
     if ns.size * ds.size * ss.size > MAX_BOX:
@@ -273,8 +274,6 @@ def fixed(method: str, value: float | Callable[[Setting], float]) -> Method:
     >>> fixed("ridge", 0.3).name
     'ridge[lam=0.3]'
     """
-    from simulations.methods import METHODS, get_methods
-
     base = get_methods([method])[0]
     if not base.parameter:
         raise ValueError(f"{method} has no hyperparameter; methods with one: "
@@ -286,14 +285,11 @@ def fixed(method: str, value: float | Callable[[Setting], float]) -> Method:
 
 
 def _method(method: str | Method) -> Method:
-    from simulations.methods import Method, get_methods
-
     return method if isinstance(method, Method) else get_methods([method])[0]
 
 
 def _setting(setting: Any) -> Setting:
-    """The sweep's (hashable) :class:`simulations.methods.Setting` of anything with ``n, d, s, sigma, signal``."""
-    from simulations.methods import Setting
+    """The sweep's (hashable) :class:`simulations.spec.Setting` of anything with ``n, d, s, sigma, signal``."""
 
     return Setting(int(setting.n), int(setting.d), int(setting.s), float(setting.sigma), str(setting.signal))
 
@@ -308,10 +304,6 @@ def _tuned(method: Method, setting: Setting, trials: int, seed: int, tuning: str
     function of its arguments, cached: the two sides of a two-sided claim
     cost one Monte Carlo.
     """
-    from simulations.problems import sample_problems
-    from simulations.sweep import Cell, auto_chunk
-    from simulations.tuning import Tuner
-
     if not _is_int(trials) or trials < 2:
         raise ValueError(f"trials must be an integer >= 2 (a standard error needs two), got {trials!r}")
     if not method.applies(setting):
@@ -348,7 +340,6 @@ class Estimate:
     unconverged, diverged : int
         Instances whose solver did not converge / whose risk is infinite.
     """
-
     method: str
     tuning: str
     trials: int
@@ -398,7 +389,6 @@ class Check:
         False when the claim is rejected at ``level``.
     estimates : tuple of Estimate
     """
-
     claim: str
     setting: Any
     value: float
