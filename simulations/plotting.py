@@ -67,7 +67,9 @@ def risk_vs_n_figure(results: pd.DataFrame) -> plt.Figure:
     n = d and the risk of predicting zero (``E||w*||^2``). Points far above
     every other method (see :data:`CEILING`) sit on the top edge as a
     triangle with their value; diverged cells (infinite risk) as an ``x``
-    there.
+    there; a risk of exactly 0 (an estimator that recovers ``w*`` exactly,
+    as the Bayes posterior mean of a sign signal can) as a downward triangle
+    on the bottom edge, since a log axis has no 0.
 
     Parameters
     ----------
@@ -126,10 +128,11 @@ def _words(key: str, value: str) -> str:
 
 
 def _draw_panel(ax: plt.Axes, cell: dict, frame: pd.DataFrame, varying: list[str]) -> set[str]:
-    """One panel; returns the off-scale marks used (``"clipped"``, ``"diverged"``)."""
+    """One panel; returns the off-scale marks used (``"clipped"``, ``"diverged"``, ``"zero"``)."""
     r2 = signal_norm2(cell["signal"], int(cell["s"]))
     top = CEILING * r2
-    low_values = frame.risk_lo[np.isfinite(frame.risk_lo) & (frame.risk_lo > 0)]
+    lows = pd.concat([frame.risk_lo, frame.risk_mean])
+    low_values = lows[np.isfinite(lows) & (lows > 0)]
     bottom = 0.5 * float(low_values.min()) if len(low_values) else top * 1e-4
     marks = set()
     for method in [m for m in STYLES if m in set(frame.method)]:
@@ -137,10 +140,12 @@ def _draw_panel(ax: plt.Axes, cell: dict, frame: pd.DataFrame, varying: list[str
         style = STYLES[method]
         finite = np.isfinite(line.risk_mean.to_numpy(float))
         ok = line[finite]
-        shown = ok[ok.risk_mean <= top]
-        err = np.vstack([shown.risk_mean - shown.risk_lo.clip(lower=1e-300), shown.risk_hi - shown.risk_mean])
+        shown = ok[(ok.risk_mean <= top) & (ok.risk_mean > 0)]
+        err = np.vstack([(shown.risk_mean - shown.risk_lo.clip(lower=bottom)).clip(lower=0),
+                         shown.risk_hi - shown.risk_mean])
         mfc = "none" if method == "gd" else style["color"]
-        ax.plot(ok.n, ok.risk_mean, color=style["color"], ls=style["linestyle"], lw=1.3)
+        ax.plot(ok.n, ok.risk_mean.where(ok.risk_mean > 0, bottom), color=style["color"], ls=style["linestyle"],
+                lw=1.3)
         ax.errorbar(shown.n, shown.risk_mean, yerr=err, color=style["color"], marker=style["marker"], ls="none",
                     ms=4, capsize=2, mfc=mfc)
         for n, value in zip(ok.n, ok.risk_mean):
@@ -149,6 +154,10 @@ def _draw_panel(ax: plt.Axes, cell: dict, frame: pd.DataFrame, varying: list[str
                 ax.annotate(_power_of_ten(value), (n, top), xytext=(6, -2), textcoords="offset points",
                             fontsize=7, color=style["color"], va="top")
                 marks.add("clipped")
+        zero = ok.n[ok.risk_mean <= 0]
+        if len(zero):
+            ax.plot(zero, np.full(len(zero), bottom), "v", color=style["color"], ms=7, clip_on=False, zorder=5)
+            marks.add("zero")
         if (~finite).any():
             ax.plot(line.n[~finite], np.full(int((~finite).sum()), top), "x", color=style["color"], ms=8,
                     mew=2, clip_on=False, zorder=5)
@@ -165,7 +174,7 @@ def _draw_panel(ax: plt.Axes, cell: dict, frame: pd.DataFrame, varying: list[str
     ax.set_ylabel(r"excess risk $\|\hat w - w^\star\|^2$")
     title = rf"$d = {cell['d']}$, $s = {cell['s']}$, $\sigma = {cell['sigma']:g}$"
     if varying:
-        title += "\n" + "; ".join(_words(key, cell[key]) for key in varying)
+        title += "".join("\n" + _words(key, cell[key]) for key in varying)
     ax.set_title(title, fontsize=9)
     return marks
 
@@ -193,6 +202,8 @@ def _legend(fig: plt.Figure, axes: np.ndarray, panels: int, results: pd.DataFram
     handles.append(Line2D([], [], color="0.75", lw=0.9, label=r"predicting 0 (risk $E\|w^\star\|^2$)"))
     if "clipped" in marks:
         handles.append(Line2D([], [], color="0.3", marker="^", ls="none", label="off scale (value written)"))
+    if "zero" in marks:
+        handles.append(Line2D([], [], color="0.3", marker="v", ls="none", label="risk exactly 0 (exact recovery)"))
     if "diverged" in marks:
         handles.append(Line2D([], [], color="0.3", marker="x", mew=2, ls="none", label="diverged (infinite risk)"))
     if axes.size > panels:  # the empty slot of the grid

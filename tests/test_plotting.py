@@ -60,6 +60,24 @@ def test_a_blow_up_is_marked_on_the_top_edge_not_scaled_to():
     assert "off scale (value written)" in legend_colours(fig)
 
 
+def test_a_zero_risk_and_a_negative_lower_limit_are_drawn_not_an_error():
+    """Exact recovery (risk 0, as the Bayes mean of a sign signal in float32) and a normal-approximation
+    interval below 0 (a few huge OLS risks) go on a log axis: a triangle on the bottom edge, a clipped bar."""
+    frame = results(["ols", "bayes"])
+    bayes, ols = frame.method == "bayes", frame.method == "ols"
+    frame.loc[bayes & (frame.n == 64), ["risk_mean", "risk_lo", "risk_hi"]] = 0.0
+    frame.loc[bayes & (frame.n == 32), ["risk_mean", "risk_lo", "risk_hi"]] = [9e-9, -8e-9, 2.6e-8]
+    frame.loc[ols & (frame.n == 8), ["risk_lo"]] = -5.0
+    fig = risk_vs_n_figure(frame)
+    ax = fig.axes[0]
+    bottom = ax.get_ylim()[0]
+    zero_marks = [line for line in ax.get_lines() if line.get_marker() == "v"]
+    plt.close(fig)
+    assert len(zero_marks) == 1 and zero_marks[0].get_ydata()[0] == pytest.approx(bottom)
+    assert 0 < bottom <= 9e-9
+    assert "risk exactly 0 (exact recovery)" in legend_colours(fig)
+
+
 @pytest.mark.parametrize("panels", range(1, 13))
 def test_grids_leave_at_most_the_legend_slot_empty(panels):
     rows, cols = grid_shape(panels)
