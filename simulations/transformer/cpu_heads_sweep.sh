@@ -1,22 +1,27 @@
 #!/usr/bin/env bash
-# The CPU heads sweep of docs/transformer.md: h = 1, 2, 4, 8 (seed 0), then seeds 1 and 2 of h = 8 and h = 1,
-# every model on configs/cpu_converge.json (one budget, one schedule), two queues on the two cores.
-# Each run lives in docs/data/runs/<name> until it finishes, then moves to docs/data/models/<name>.
-# Rerunning resumes every unfinished run bit for bit from its checkpoint (same threads: 1).
+# The CPU heads sweeps of docs/transformer.md, two queues on the two cores, one thread each:
+#   1. configs/cpu_converge.json (32 000 steps): h = 8, 2, 4, 1 (seed 0), then seeds 1 and 2 of h = 8 and h = 1;
+#   2. configs/cpu_converge_64k.json (the same, twice the steps): h = 8, 1, 2, 4 (seed 0).
+# Every model of a sweep has the same budget and schedule. Each run lives in docs/data/runs/<name> until it
+# finishes, then moves to docs/data/models/<name>. Rerunning resumes every unfinished run bit for bit from its
+# checkpoint (same threads: 1).
 set -u
 cd "$(dirname "$0")/../.."
 PY=${PYTHON:-.venv/bin/python}
-CONFIG=simulations/transformer/configs/cpu_converge.json
-train_one() {  # name heads seed
-  local name=$1 heads=$2 seed=$3 run=docs/data/runs/$1 done=docs/data/models/$1
+CONFIGS=simulations/transformer/configs
+train_one() {  # name config heads seed
+  local name=$1 config=$2 heads=$3 seed=$4 run=docs/data/runs/$1 done=docs/data/models/$1
   [ -f "$done/checkpoint.pt" ] && return 0
   local resume=""
   [ -f "$run/checkpoint.pt" ] && resume="--resume"
-  "$PY" -m simulations train --config "$CONFIG" --heads "$heads,$heads,$heads" --seed "$seed" \
+  "$PY" -m simulations train --config "$CONFIGS/$config" --heads "$heads,$heads,$heads" --seed "$seed" \
       --out "$run" --threads 1 --quiet $resume || return 1
   mkdir -p docs/data/models && mv "$run" "$done"
 }
 queue() { for job in "$@"; do train_one $job || return 1; done; }
-queue "d8s1_h8_seed0 8 0" "d8s1_h2_seed0 2 0" "d8s1_h8_seed1 8 1" "d8s1_h8_seed2 8 2" &
-queue "d8s1_h1_seed0 1 0" "d8s1_h4_seed0 4 0" "d8s1_h1_seed1 1 1" "d8s1_h1_seed2 1 2" &
+X1=cpu_converge.json X2=cpu_converge_64k.json
+queue "d8s1_h8_seed0 $X1 8 0" "d8s1_h2_seed0 $X1 2 0" "d8s1_h8_seed1 $X1 8 1" "d8s1_h8_seed2 $X1 8 2" \
+      "d8s1_64k_h8_seed0 $X2 8 0" "d8s1_64k_h2_seed0 $X2 2 0" &
+queue "d8s1_h1_seed0 $X1 1 0" "d8s1_h4_seed0 $X1 4 0" "d8s1_h1_seed1 $X1 1 1" "d8s1_h1_seed2 $X1 1 2" \
+      "d8s1_64k_h1_seed0 $X2 1 0" "d8s1_64k_h4_seed0 $X2 4 0" &
 wait
