@@ -78,10 +78,16 @@ def _quiet_workers() -> Iterator[None]:
             os.environ[name] = old
 
 
+#: The environment of local workers: one per core, so the compiled Lasso and Bayes kernels run one numba
+#: thread each (numba's default, one thread per core in every worker, oversubscribes the machine P-fold).
+SINGLE_THREADED = {"NUMBA_NUM_THREADS": "1"}
+
+
 def connect(scheduler: Any, gpu: bool = False, timeout: float | None = None):
     """A ``dask.distributed.Client`` for ``"local"``, an address, or an existing cluster object.
 
-    ``"local"`` starts one single-threaded worker per core, or, for CuPy
+    ``"local"`` starts one single-threaded worker per core (numba's kernels
+    included: :data:`SINGLE_THREADED`), or, for CuPy
     cells (``gpu``), one worker per GPU: dask-cuda's ``LocalCUDACluster``
     pins each worker to its own device; without dask-cuda a single worker
     uses the current device (many workers on one GPU would each size their
@@ -111,7 +117,7 @@ def connect(scheduler: Any, gpu: bool = False, timeout: float | None = None):
             except ImportError:
                 return Client(LocalCluster(n_workers=1, threads_per_worker=1))
             return Client(LocalCUDACluster(threads_per_worker=1))
-        return Client(LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1))
+        return Client(LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1, env=SINGLE_THREADED))
 
 
 def check_scheduler(scheduler: Any) -> None:

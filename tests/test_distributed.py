@@ -102,3 +102,18 @@ def test_a_local_cluster_for_gpu_cells_has_one_worker_without_dask_cuda(monkeypa
     assert started == {"n_workers": 1, "threads_per_worker": 1}
     distributed_module.connect("local")
     assert started["n_workers"] == (os.cpu_count() or 1)
+
+
+def test_local_workers_run_the_compiled_kernels_on_one_thread_each():
+    """One worker per core and one numba thread per worker: no P-fold oversubscription by the kernels."""
+    pytest.importorskip("dask.distributed")
+    pytest.importorskip("numba")
+    from simulations import distributed as distributed_module
+
+    client = distributed_module.connect("local")
+    try:
+        threads = client.run(lambda: __import__("numba").get_num_threads())
+    finally:
+        distributed_module.close_quietly(client, own_cluster=True)
+    assert len(threads) == (os.cpu_count() or 1)
+    assert set(threads.values()) == {1}
