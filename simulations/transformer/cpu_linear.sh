@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The linear-attention theory model on the CPU: heads [8, 1, 1], the shape of the exact PtO construction.
-# Two recipes, run in turn: configs/cpu_linear.json (MSE loss; unstable) and configs/cpu_linear_huber.json
-# (the same with the Huber objective). Each run lives in docs/data/runs/<name> until finished, then
+# Four recipes, run in turn: configs/cpu_linear.json (MSE loss; unstable), configs/cpu_linear_huber.json
+# (the same with the Huber objective), and two variants of the latter: lr 1e-4, and n in [16, 32]. Each run lives in docs/data/runs/<name> until finished, then
 # docs/data/models/<name>. Rerunning resumes bit for bit (threads: 1).
 set -eu
 cd "$(dirname "$0")/../.."
@@ -15,3 +15,5 @@ train_one() {  # name config
 }
 train_one d8s1_linear_seed0 cpu_linear.json
 train_one d8s1_linear_huber_seed0 cpu_linear_huber.json
+train_one d8s1_linear_huber_lr1e-4_seed0 cpu_linear_huber_lr1e-4.json
+train_one d8s1_linear_huber_n16_seed0 cpu_linear_huber_n16.json
