@@ -52,8 +52,24 @@ def check_noise(sigma: Any) -> None:
         raise ValueError(f"sigma must be finite and >= 0, got {sigma!r}")
 
 
+class SignalOf:
+    """The signal law of a spec with fields ``s`` and ``signal`` (shared by :class:`Problem` and :class:`Setting`)."""
+
+    s: int
+    signal: str
+
+    @property
+    def law(self) -> SignalLaw:
+        return signal_law(self.signal)
+
+    @property
+    def norm2(self) -> float:
+        """``E ||w*||^2``."""
+        return self.law.norm2(self.s)
+
+
 @dataclass(frozen=True)
-class Problem:
+class Problem(SignalOf):
     """A prompt distribution: dimension ``d``, sparsity ``s``, noise ``sigma`` and the signal law.
 
     Raises ``ValueError`` naming the field when ``d`` or ``s`` is not an
@@ -69,22 +85,13 @@ class Problem:
     def __post_init__(self) -> None:
         check_problem(self.d, self.s, self.sigma, self.signal)
 
-    @property
-    def law(self) -> SignalLaw:
-        return signal_law(self.signal)
-
-    @property
-    def norm2(self) -> float:
-        """``E ||w*||^2``."""
-        return self.law.norm2(self.s)
-
     def at(self, n: int) -> Setting:
         """This problem at context length ``n``."""
         return Setting(n, self.d, self.s, self.sigma, self.signal)
 
 
 @dataclass(frozen=True)
-class Setting:
+class Setting(SignalOf):
     """A problem at one context length: ``n`` examples per prompt (checked like :class:`Problem`, and ``n >= 1``)."""
 
     n: int
@@ -100,15 +107,6 @@ class Setting:
     @property
     def problem(self) -> Problem:
         return Problem(self.d, self.s, self.sigma, self.signal)
-
-    @property
-    def law(self) -> SignalLaw:
-        return signal_law(self.signal)
-
-    @property
-    def norm2(self) -> float:
-        """``E ||w*||^2``."""
-        return self.law.norm2(self.s)
 
 
 def check_problem(d: Any, s: Any, sigma: Any, signal: Any) -> None:
