@@ -2,7 +2,7 @@
 
     python benchmarks/train_throughput.py [--config FILE.json ...] [--heads 8,1] [--mlp config|both]
                                           [--threads 1] [--steps 30] [--batch 128,512] [--compile]
-                                          [--processes 2]
+                                          [--processes 2] [--sdpa]
 
 Prints, in one run:
 
@@ -16,7 +16,11 @@ Prints, in one run:
    count includes the backward pass and the attention matmuls), the achieved
    GFLOP/s and its ratio to the measured peak; the fraction of the step spent
    drawing the prompts; and, with ``--compile``, the same with
-   ``torch.compile`` (compile time reported);
+   ``torch.compile`` (compile time reported); with ``--sdpa``, the same with
+   the softmax attention computed by ``F.scaled_dot_product_attention``
+   instead of the model's explicit ``softmax(q k^T / sqrt(k)) v`` (swapped in
+   here only: the model keeps its explicit form, whose numbers the committed
+   runs resume from), and the largest difference of the two forms' outputs;
 3. with ``--processes P``: the summed prompts/s of P training processes run at
    once, one thread each, and the sum's ratio to P single-thread peaks.
 
@@ -31,11 +35,16 @@ import itertools
 import json
 import multiprocessing as mp
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
+from unittest import mock
 
 import torch
+from torch.nn import functional as F
 from torch.utils.flop_counter import FlopCounterMode
 
+from simulations.transformer.model import Attention
 from simulations.transformer.train import TrainConfig, TrainStep, sample_batch
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "simulations" / "transformer" / "configs"
@@ -84,6 +93,33 @@ def prompts_per_second(config: TrainConfig, steps: int, warmup: int, compile_mod
     return steps * config.batch / total, sampling / total, compile_seconds
 
 
+def _sdpa_forward(self: Attention, z: torch.Tensor, n: int) -> torch.Tensor:
+    """:meth:`Attention.forward` for softmax attention, through ``F.scaled_dot_product_attention``."""
+    B, N, _ = z.shape
+    split = lambda t: t.view(B, -1, self.heads, self.head_dim).transpose(1, 2)  # noqa: E731
+    q, k, v = split(self.q(z)), split(self.k(z[:, :n])), split(self.v(z[:, :n]))
+    out = F.scaled_dot_product_attention(q, k, v) * self.head_mask.view(1, -1, 1, 1)
+    return self.o(out.transpose(1, 2).reshape(B, N, self.heads * self.head_dim))
+
+
+@contextmanager
+def sdpa_attention() -> Iterator[None]:
+    with mock.patch.object(Attention, "forward", _sdpa_forward):
+        yield
+
+
+def sdpa_difference(config: TrainConfig) -> float:
+    """Largest |explicit - SDPA| over one batch of predictions of a freshly initialised model, at n = n_max."""
+    step = TrainStep(config)
+    batch = sample_batch(config, config.n_max, torch.Generator().manual_seed(2), torch.device("cpu"),
+                         torch.float32)
+    with torch.no_grad():
+        explicit = step.model(batch["X"], batch["y"], batch["x_query"])
+        with sdpa_attention():
+            fused = step.model(batch["X"], batch["y"], batch["x_query"])
+    return float((explicit - fused).abs().max())
+
+
 def _worker(args: tuple[dict, int, int]) -> float:
     values, steps, warmup = args
     torch.set_num_threads(1)
@@ -105,6 +141,8 @@ def main() -> None:
                         help="time the config's MLP setting only, or with and without the MLP")
     parser.add_argument("--compile", action="store_true", help="also time torch.compile")
     parser.add_argument("--processes", type=int, default=0, help="also run P one-thread processes at once")
+    parser.add_argument("--sdpa", action="store_true",
+                        help="also time softmax attention through F.scaled_dot_product_attention")
     args = parser.parse_args()
 
     peak1 = matmul_peak(1)
@@ -129,6 +167,12 @@ def main() -> None:
                 rate_c, _, seconds = prompts_per_second(config, args.steps, args.warmup, compile_model=True)
                 print(f"{'  compiled':>14} {batch:>6} {rate_c:>10.0f} {'':>13} {rate_c * flops / 1e9:>8.1f} "
                       f"{rate_c * flops / 1e9 / peak:>8.1%}   compile {seconds:.0f} s")
+            if args.sdpa and config.attention == "softmax":
+                with sdpa_attention():
+                    rate_s, _, _ = prompts_per_second(config, args.steps, args.warmup)
+                print(f"{'  SDPA':>14} {batch:>6} {rate_s:>10.0f} {'':>13} {rate_s * flops / 1e9:>8.1f} "
+                      f"{rate_s * flops / 1e9 / peak:>8.1%}   {rate_s / rate:.2f}x explicit; "
+                      f"max |diff| {sdpa_difference(config):.1e}")
             if args.processes:
                 with mp.get_context("spawn").Pool(args.processes) as pool:
                     rates = pool.map(_worker, [(values, args.steps, args.warmup)] * args.processes)

@@ -23,6 +23,8 @@ def run(*args, env=None):
      "| (8, 8, 2) | 28 | 6 | 3 | "),
     ("sweep_time.py", ["--rounds", "1", "--", "--n", "8", "--trials", "20", "--methods", "ridge"],
      "| this checkout | OPENBLAS_NUM_THREADS=1 |"),
+    ("train_throughput.py", ["--steps", "2", "--warmup", "1", "--heads", "2", "--mlp", "config", "--batch", "8",
+                             "--sdpa"], "x explicit; max |diff| "),
 ])
 def test_benchmark_scripts_run(script, args, expected):
     result = run(sys.executable, f"benchmarks/{script}", *args)
