@@ -87,7 +87,9 @@ def connect(scheduler: Any, gpu: bool = False, timeout: float | None = None):
     """A ``dask.distributed.Client`` for ``"local"``, an address, or an existing cluster object.
 
     ``"local"`` starts one single-threaded worker per core (numba's kernels
-    included: :data:`SINGLE_THREADED`), or, for CuPy
+    included: :data:`SINGLE_THREADED`) with its dashboard on a free port (two
+    local sweeps at once would compete for dask's fixed 8787, and the loser
+    print a warning), or, for CuPy
     cells (``gpu``), one worker per GPU: dask-cuda's ``LocalCUDACluster``
     pins each worker to its own device; without dask-cuda a single worker
     uses the current device (many workers on one GPU would each size their
@@ -115,9 +117,10 @@ def connect(scheduler: Any, gpu: bool = False, timeout: float | None = None):
             try:
                 from dask_cuda import LocalCUDACluster
             except ImportError:
-                return Client(LocalCluster(n_workers=1, threads_per_worker=1))
+                return Client(LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=":0"))
             return Client(LocalCUDACluster(threads_per_worker=1))
-        return Client(LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1, env=SINGLE_THREADED))
+        return Client(LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1, env=SINGLE_THREADED,
+                                   dashboard_address=":0"))
 
 
 def check_scheduler(scheduler: Any) -> None:

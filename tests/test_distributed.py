@@ -21,7 +21,7 @@ def test_local_cluster_matches_serial_run(tmp_path):
     methods = ["ridge", "gd", "pto", "oracle"]
     serial = run_sweep(cells, methods, tmp_path / "serial", progress=False)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster:
+                                  dashboard_address=":0") as cluster:
         parallel = run_sweep(cells, methods, tmp_path / "dask", progress=False, scheduler=cluster)
     assert len(parallel) == len(cells) * len(methods)
     pd.testing.assert_frame_equal(serial[RISK], parallel[RISK])
@@ -51,7 +51,7 @@ def test_a_worker_lost_mid_task_costs_only_that_task(tmp_path, monkeypatch):
     monkeypatch.setattr(sweep_module, "run_cell",
                         functools.partial(run_cell_dying_once, marker=str(tmp_path / "died")))
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster:
+                                  dashboard_address=":0") as cluster:
         parallel = run_sweep(cells, methods, tmp_path / "dask", progress=False, scheduler=cluster)
     assert (tmp_path / "died").exists()
     assert len(parallel) == len(cells) * len(methods)
@@ -99,7 +99,7 @@ def test_a_local_cluster_for_gpu_cells_has_one_worker_without_dask_cuda(monkeypa
     monkeypatch.setattr(distributed, "Client", lambda cluster: cluster)
     monkeypatch.setitem(sys.modules, "dask_cuda", None)  # not installed
     distributed_module.connect("local", gpu=True)
-    assert started == {"n_workers": 1, "threads_per_worker": 1}
+    assert started == {"n_workers": 1, "threads_per_worker": 1, "dashboard_address": ":0"}
     distributed_module.connect("local")
     assert started["n_workers"] == (os.cpu_count() or 1)
 

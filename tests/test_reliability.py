@@ -176,7 +176,7 @@ def test_an_interrupted_dask_sweep_keeps_every_finished_cell(tmp_path, monkeypat
 
     monkeypatch.setattr(distributed, "as_completed", interrupted_wait)
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster:
+                                  dashboard_address=":0") as cluster:
         with pytest.raises(KeyboardInterrupt):
             run_sweep(cells, ["ols", "ridge"], tmp_path, progress=False, scheduler=cluster)
     assert len(pd.read_csv(tmp_path / "results.csv")) == len(cells) * 2
@@ -190,7 +190,7 @@ def test_every_finished_dask_cell_reaches_the_journal_on_its_own(tmp_path, monke
     monkeypatch.setattr(ResultStore, "append",
                         lambda self, rows: (appended.append({(r["n"], r["sigma"]) for r in rows}), real(self, rows)))
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster:
+                                  dashboard_address=":0") as cluster:
         run_sweep(cells, ["ols", "ridge"], tmp_path, progress=False, scheduler=cluster)
     assert len(appended) == len(cells) and all(len(cell) == 1 for cell in appended)
 
