@@ -16,8 +16,12 @@ import argparse
 import json
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..outputs import out_path, output_dir
+
+if TYPE_CHECKING:  # torch is imported only when the command runs
+    from simulations.transformer.train import TrainConfig
 from . import add_command, int_list, positive_int
 
 
@@ -41,6 +45,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--threads", type=positive_int, default=None, help="torch.set_num_threads (CPU)")
 
 
+def describe(config: TrainConfig, seed: bool = True) -> str:
+    """A trained model's name in figures and tables: heads per layer, steps (and seed)."""
+    return f"heads {config.heads}, {config.steps:,} steps" + (f", seed {config.seed}" if seed else "")
+
+
 def run(args: argparse.Namespace) -> int:
     import torch
 
@@ -61,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         other, other_config, _ = (single, load_model(path)[1], None) if same_as_single else load_model(path)
         if (other_config.d, other_config.s, other_config.sigma) != (config.d, config.s, config.sigma):
             raise ValueError(f"--compare {path}: trained on a different task than {args.checkpoint}")
-        compare[f"heads {other_config.heads}"] = other
+        compare[describe(other_config)] = other
     ns = args.ns or list(range(2, config.n_max + 1, 2))
     if min(ns) < 1:
         raise ValueError(f"--ns must be >= 1, got {ns}")
@@ -72,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     out = args.out or (args.checkpoint if args.checkpoint.is_dir() else args.checkpoint.parent) / "analysis"
     output_dir(out)
     task = config.problem
-    label = f"heads {config.heads}"
+    label = describe(config, seed=False)
     runs = []
     for k, path in enumerate([args.checkpoint, *(args.seeds or [])]):
         model_k, config_k, _ = (model, config, step) if k == 0 else load_model(path)
