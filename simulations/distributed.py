@@ -2,8 +2,9 @@
 
 Each cell still to do is one task -- the sweep's cell runner
 (:func:`simulations.sweep.run_cell`, passed in by the sweep, so this module
-does not import it) applied to that cell -- submitted to the cluster; each finished cell's rows are appended to the same resumable store
-as soon as it finishes, on the client, so every finished cell reaches the
+does not import it) applied to that cell -- submitted to the cluster; each
+finished cell's rows are appended to the same resumable store as soon as it
+finishes, on the client, so every finished cell reaches the
 journal as it finishes. (Cells were once packed into tasks of ~1 s of
 *estimated* work; a task of 12 cells estimated at 0.34 s took 13.3 s, and an
 interruption lost all 12. Dask's documentation puts a task's overhead at

@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..outputs import out_path, output_dir
+from . import add_command, int_list, positive_int
 
 if TYPE_CHECKING:  # torch is imported only when the command runs
     from simulations.transformer.train import TrainConfig
-from . import add_command, int_list, positive_int
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -63,11 +63,11 @@ def run(args: argparse.Namespace) -> int:
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     model, config, step = load_model(args.checkpoint)
-    single = load_model(args.single)[0] if args.single is not None else None
+    single, single_config, _ = load_model(args.single) if args.single is not None else (None, None, None)
     compare = {}
     for path in args.compare or []:
         same_as_single = args.single is not None and path.resolve() == args.single.resolve()
-        other, other_config, _ = (single, load_model(path)[1], None) if same_as_single else load_model(path)
+        other, other_config, _ = (single, single_config, None) if same_as_single else load_model(path)
         if (other_config.d, other_config.s, other_config.sigma) != (config.d, config.s, config.sigma):
             raise ValueError(f"--compare {path}: trained on a different task than {args.checkpoint}")
         compare[describe(other_config)] = other
