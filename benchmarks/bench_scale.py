@@ -1,6 +1,6 @@
 """Throughput of the full sweep panel and how its time grows with n, d and trials.
 
-    python benchmarks/bench_scale.py [--backend numpy|cupy|auto] [--dtype float64|float32] [--quick]
+    python benchmarks/bench_scale.py [--backend numpy|cupy|auto] [--dtype float64|float32] [--quick|--tiny]
 
 Prints, in one run:
 
@@ -31,6 +31,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib.util
+from typing import Callable
 
 import numpy as np
 
@@ -60,15 +62,37 @@ def method_time(name: str, p, repeats: int = 3) -> float:
     return best_of(lambda: method.fit(p.X, p.y, grid, setting, p.support), repeats)
 
 
-def panel(n: int, d: int, trials: int, backend: str, dtype: str) -> None:
+def panel_rates(n: int, d: int, trials: int, backend: str, dtype: str) -> dict[str, float]:
+    """Instances per second of each method and of the full panel."""
     p = problems(n, d, trials, backend, dtype)
     times = {name: method_time(name, p) for name in PANEL}
-    total = sum(times.values())
-    cells = "  ".join(f"{name} {trials / t:10.0f}" for name, t in times.items())
-    print(f"n={n:4d} d={d:4d} trials={trials:6d}  instances/s: {cells}  full panel {trials / total:10.0f}")
+    return {**{name: trials / t for name, t in times.items()}, "full panel": trials / sum(times.values())}
 
 
-def stages(n: int, d: int, trials: int, backend: str, dtype: str, device: str) -> None:
+def panel(n: int, d: int, trials: int, backend: str, dtype: str, numpy_trials: int) -> None:
+    rates = panel_rates(n, d, trials, backend, dtype)
+    print(f"n={n:4d} d={d:4d} trials={trials:6d}  instances/s: "
+          + "  ".join(f"{name} {rate:10.0f}" for name, rate in rates.items()))
+    if backend != "numpy":
+        host = panel_rates(n, d, numpy_trials, "numpy", dtype)
+        print(f"{'':10s}CuPy / NumPy (NumPy at {numpy_trials} trials): "
+              + "  ".join(f"{name} {rates[name] / host[name]:7.1f}x" for name in rates))
+
+
+def copy_bandwidth(backend: str, nbytes: int = 2**29) -> float:
+    """Bytes read plus bytes written per second by one copy of an ``nbytes`` array (best of three)."""
+    if backend == "numpy":
+        xp = np
+    else:
+        import cupy as xp
+    source = xp.ones(nbytes // 8)
+    target = xp.empty_like(source)
+    xp.copyto(target, source)
+    return 2 * nbytes / best_of(lambda: xp.copyto(target, source))
+
+
+def stage_rows(n: int, d: int, trials: int, backend: str, dtype: str) -> list[tuple[str, Callable, float, float]]:
+    """(name, call, FLOPs, bytes) of each stage on ``trials`` problems."""
     p = problems(n, d, trials, backend, dtype)
     xp = namespace(p.X)
     item = np.dtype(dtype).itemsize
@@ -80,32 +104,54 @@ def stages(n: int, d: int, trials: int, backend: str, dtype: str, device: str) -
     filt = spectrum.ridge_filter(np.logspace(-6, 2, 40))
     numbers = trials * (n * d + n + 2 * d)  # X, z, the support's uniforms and the values
     drawn = item * trials * (n * d + n + d)  # bytes of the problems returned
-    rows = [
+    return [
         ("draw, host RNG", lambda: problems(n, d, trials, backend, dtype, "host"), 0, drawn),
         ("draw, Philox RNG", lambda: problems(n, d, trials, backend, dtype, "device"), 150 * numbers, drawn),
         ("Gram X^T X", gram, 2 * trials * n * d * k, item * trials * (n * d + k * k)),
         ("eigh of the Gram", lambda: xp.linalg.eigh(G), 9 * trials * k**3, item * trials * 2 * k * k),
         ("apply 40 filters", lambda: spectrum.apply(filt), 2 * 40 * trials * d * k,
          item * trials * (d * k + 40 * (k + d))),
-    ]
+    ] + ([("eigh, torch DLPack", lambda: torch_eigh(G), 9 * trials * k**3, item * trials * 2 * k * k)]
+         if backend == "cupy" and importlib.util.find_spec("torch") else [])
+
+
+def torch_eigh(G):
+    """``torch.linalg.eigh`` of a CuPy stack, shared through DLPack (no copy): the alternative to cuSOLVER."""
+    import torch
+
+    return torch.linalg.eigh(torch.from_dlpack(G))
+
+
+def stage_times(rows: list[tuple[str, Callable, float, float]]) -> list[float]:
+    times = []
+    for _, fn, _, _ in rows:
+        fn()  # warm-up
+        times.append(best_of(fn))
+    return times
+
+
+def stages(n: int, d: int, trials: int, backend: str, dtype: str, device: str, numpy_trials: int,
+           copy_bytes: int) -> None:
+    copy = copy_bandwidth(backend, copy_bytes)
+    print(f"copy bandwidth ({backend}, {copy_bytes >> 20} MiB array, read + write): {copy / 1e9:.1f} GB/s")
+    rows = stage_rows(n, d, trials, backend, dtype)
+    times = stage_times(rows)
+    host = stage_times(stage_rows(n, d, numpy_trials, "numpy", dtype)) if backend != "numpy" else None
     peak = next((v for key, v in PEAKS.items() if key in device), None)
     print(f"stages at n={n}, d={d}, trials={trials} ({dtype}):")
-    for name, fn, flops, nbytes in rows:
-        fn()  # warm-up
-        t = best_of(fn)
-        line = f"  {name:18s} {t * 1e3:9.2f} ms  {flops / t / 1e9:9.1f} GFLOP/s  {nbytes / t / 1e9:8.1f} GB/s"
+    for i, (name, _, flops, nbytes) in enumerate(rows):
+        t = times[i]
+        line = (f"  {name:18s} {t * 1e3:9.2f} ms  {flops / t / 1e9:9.1f} GFLOP/s  {nbytes / t / 1e9:8.1f} GB/s"
+                f"  {100 * nbytes / t / copy:5.1f}% of measured copy")
         if peak:
             line += f"  ({100 * flops / t / peak[0]:5.1f}% of peak FLOP/s, {100 * nbytes / t / peak[1]:5.1f}% of peak bandwidth)"
+        if host is not None and i < len(host):
+            line += f"  NumPy / CuPy per instance {host[i] / numpy_trials / (t / trials):7.1f}x"
         print(line)
 
 
-def exponents(backend: str, dtype: str, quick: bool) -> None:
-    base_n, base_d, base_t = 64, 32, 1000 if quick else 2000
-    axes = {
-        "trials": [base_t // 4, base_t // 2, base_t, 2 * base_t],
-        "n": [32, 64, 128, 256],
-        "d": [16, 32, 64, 128] if not quick else [16, 32, 64],
-    }
+def exponents(backend: str, dtype: str, axes: dict[str, list[int]], base: tuple[int, int, int]) -> None:
+    base_n, base_d, base_t = base
     print("fitted exponents: time ~ x^k (log-log least squares over the values shown)")
     for axis, values in axes.items():
         slopes = []
@@ -130,7 +176,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--backend", default="auto", choices=["numpy", "cupy", "auto"])
     parser.add_argument("--dtype", default="float64", choices=["float64", "float32"])
-    parser.add_argument("--quick", action="store_true", help="smaller sizes (for a CPU)")
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="smaller sizes (for a CPU)")
+    size.add_argument("--tiny", action="store_true", help="toy sizes: checks that every part runs (seconds)")
     args = parser.parse_args()
     backend = solvers.resolve_backend(args.backend)
     device = "CPU"
@@ -139,12 +187,23 @@ def main() -> None:
 
         device = cupy.cuda.runtime.getDeviceProperties(0)["name"].decode()
     print(f"backend {backend} ({device}), {args.dtype}")
-    big_trials = 500 if args.quick else (20000 if backend == "cupy" else 2000)
-    panel(64, 32, 2000 if args.quick or backend == "numpy" else 100000, backend, args.dtype)
-    panel(512, 256, big_trials // 10 if backend == "numpy" else big_trials, backend, args.dtype)
-    stages(64, 32, 2000 if backend == "numpy" else 100000, backend, args.dtype, device)
-    sweep_cell(64, 32, 2000 if args.quick or backend == "numpy" else 100000, backend, args.dtype)
-    exponents(backend, args.dtype, args.quick)
+    gpu = backend == "cupy"
+    if args.tiny:
+        panel(16, 8, 40, backend, args.dtype, numpy_trials=20)
+        stages(16, 8, 40, backend, args.dtype, device, numpy_trials=20, copy_bytes=2**20)
+        sweep_cell(16, 8, 40, backend, args.dtype)
+        exponents(backend, args.dtype, {"trials": [20, 40], "n": [8, 16], "d": [4, 8]}, (16, 8, 40))
+        return
+    small = 2000 if args.quick or not gpu else 100000
+    base_t = 1000 if args.quick else 2000
+    # most wanted first: a GPU run under a time limit keeps the lines printed before it stops
+    panel(64, 32, small, backend, args.dtype, numpy_trials=2000)
+    stages(64, 32, 100000 if gpu else 2000, backend, args.dtype, device, numpy_trials=5000, copy_bytes=2**29)
+    sweep_cell(64, 32, small, backend, args.dtype)
+    exponents(backend, args.dtype, {"trials": [base_t // 4, base_t // 2, base_t, 2 * base_t], "n": [32, 64, 128, 256],
+                                    "d": [16, 32, 64] if args.quick else [16, 32, 64, 128]}, (64, 32, base_t))
+    big_trials = 500 if args.quick else 2000
+    panel(512, 256, big_trials if gpu else big_trials // 10, backend, args.dtype, numpy_trials=200)
 
 
 if __name__ == "__main__":

@@ -1,27 +1,44 @@
 #!/usr/bin/env bash
 # Everything that needs a GPU, in one command, from the repository root of a CUDA machine:
 #
-#     bash benchmarks/gpu_suite.sh [tests|bench|train|all]      (default: all)
+#     bash benchmarks/gpu_suite.sh [--dry-run] [train|tests|bench|all]...     (default: all = train tests bench)
 #
-#   tests  tests/test_gpu.py and the other GPU-marked tests (CuPy against NumPy, device RNG,
-#          real out-of-memory halving, float32, the CLI on cupy)
+#   train  the heads sweep of configs/gpu_heads.json (d = 8, s = 1; h = 8, 4, 2, 1 with seed 0 and h = 8 with
+#          seeds 1, 2), six trainings at once on the GPU, their step count sized to TRAIN_MINUTES (default 4)
+#          by a probe of the training rate (simulations/transformer/budgeted_sweep.py); the runs are packed
+#          into gpu_heads_1.tgz and gpu_heads_2.tgz next to the logs. Analyse them on any machine: docs/transformer.md, "GPU runs".
+#   tests  the GPU-marked tests (CuPy against NumPy, device RNG, real out-of-memory halving, float32, the
+#          CLI on cupy, the Lasso on cupy)
 #   bench  benchmarks/bench_scale.py --backend cupy (float64 and float32), benchmarks/lasso.py,
 #          benchmarks/bench_solvers.py: the numbers of docs/performance.md's GPU section
-#   train  one 8-minute chunk of the GPU transformer run (configs/gpu_default.json), then
-#          `analyze` of whatever checkpoint exists; rerun to resume (the run directory is also
-#          saved as gpu_h8.tgz next to the logs, for machines that do not keep runs/)
 #
-# Uses `python3` (override with PYTHON=...) with CuPy, NumPy, SciPy, scikit-learn, pandas, tqdm,
-# matplotlib, pytest and (train) torch. The package need not be installed: the repository root
-# goes on PYTHONPATH. A machine without network that lacks array-api-compat installs it from
-# .whl/ (make gpu-wheels, on a machine with network, fills .whl/). Logs go to $OUT (the device
-# tool's folder) or runs/gpu/.
-set -euo pipefail
+# Each stage has a hard time limit (seconds: TRAIN_LIMIT 330, TESTS_LIMIT 90, BENCH_LIMIT 75 for bench_scale
+# float64, then 60, 30 and 45 for lasso.py, bench_solvers.py and bench_scale float32);
+# a stage that runs out is killed and the suite goes on, keeping the stage's partial log. Logs go to $OUT
+# (the device tool's folder) or runs/gpu/; each log's first line names the date and the GPU.
+#
+# --dry-run runs the same Python on the CPU at toy sizes (NumPy backend, a tiny CPU training config), in
+# seconds, so that a typo cannot waste device minutes; tests/test_benchmarks.py runs it.
+#
+# Uses `python3` (override with PYTHON=...) with NumPy, SciPy, scikit-learn, pandas, tqdm, matplotlib,
+# pytest, torch and (without --dry-run) CuPy. The package need not be installed: the repository root goes
+# on PYTHONPATH. A machine without network that lacks array-api-compat installs it from .whl/
+# (make gpu-wheels, on a machine with network, fills .whl/).
+set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 LOGS=${OUT:-runs/gpu}
-STAGE=${1:-all}
-case $STAGE in tests|bench|train|all) ;; *) echo "usage: $0 [tests|bench|train|all]" >&2; exit 2 ;; esac
+DRY=0
+STAGES=()
+for arg in "$@"; do
+    case $arg in
+        --dry-run) DRY=1 ;;
+        train|tests|bench) STAGES+=("$arg") ;;
+        all) STAGES+=(train tests bench) ;;
+        *) echo "usage: $0 [--dry-run] [train|tests|bench|all]..." >&2; exit 2 ;;
+    esac
+done
+[[ ${#STAGES[@]} -eq 0 ]] && STAGES=(train tests bench)
 
 if ! "$PY" -c "import array_api_compat" 2>/dev/null; then
     if compgen -G ".whl/*.whl" >/dev/null; then
@@ -33,29 +50,64 @@ if ! "$PY" -c "import array_api_compat" 2>/dev/null; then
     fi
 fi
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
-"$PY" -c "import cupy; print('GPU:', cupy.cuda.runtime.getDeviceProperties(0)['name'].decode(), '| CuPy', cupy.__version__)"
-mkdir -p "$LOGS"  # only once the stage and the GPU are known good: a refused run leaves no directory behind
+if [[ $DRY == 1 ]]; then
+    BACKEND=numpy
+else
+    BACKEND=cupy
+    "$PY" -c "import cupy; print('GPU:', cupy.cuda.runtime.getDeviceProperties(0)['name'].decode(), '| CuPy', cupy.__version__)" || exit 2
+fi
+mkdir -p "$LOGS"  # only once the stages and the GPU are known good: a refused run leaves no directory behind
+DEVICE="$(date -u +%FT%TZ) | $(nvidia-smi -L 2>/dev/null | head -1 || true)"
+[[ $DRY == 1 ]] && DEVICE="$DEVICE dry run on the CPU"
+FAILED=0
 
-step() {  # step NAME COMMAND...: run, show, and keep the output in $LOGS/NAME.txt
-    local name=$1; shift
-    echo "== $name: $*"
-    "$@" 2>&1 | tee "$LOGS/$name.txt"
+step() {  # step NAME LIMIT COMMAND...: run under a time limit, show, and keep the output in $LOGS/NAME.txt
+    local name=$1 limit=$2; shift 2
+    printf '== %s\n== %s (limit %s s): %s\n' "$DEVICE" "$name" "$limit" "$*" | tee "$LOGS/$name.txt"
+    timeout --kill-after=10 "$limit" "$@" 2>&1 | tee -a "$LOGS/$name.txt"
+    local rc=${PIPESTATUS[0]}
+    [[ $rc == 124 || $rc == 137 ]] && echo "== $name: stopped at its ${limit} s limit" | tee -a "$LOGS/$name.txt"
+    [[ $rc != 0 ]] && FAILED=1
+    return 0
 }
 
-if [[ $STAGE == tests || $STAGE == all ]]; then
-    step gpu_tests "$PY" -m pytest -q -p no:cacheprovider -m gpu tests/test_gpu.py tests/test_lasso.py
-fi
-if [[ $STAGE == bench || $STAGE == all ]]; then
-    step bench_scale_float64 "$PY" benchmarks/bench_scale.py --backend cupy
-    step bench_scale_float32 "$PY" benchmarks/bench_scale.py --backend cupy --dtype float32
-    step bench_lasso "$PY" benchmarks/lasso.py
-    step bench_solvers "$PY" benchmarks/bench_solvers.py
-fi
-if [[ $STAGE == train || $STAGE == all ]]; then
-    RUN=runs/gpu_h8
-    RESUME=$([[ -f $RUN/checkpoint.pt ]] && echo --resume || true)
-    step train "$PY" -m simulations train --config simulations/transformer/configs/gpu_default.json \
-        --out "$RUN" --max-minutes 8 --quiet $RESUME
-    step analyze "$PY" -m simulations analyze "$RUN" --n-probe 16
-    tar czf "$LOGS/gpu_h8.tgz" -C runs gpu_h8  # to resume elsewhere: untar into runs/ and rerun this stage
-fi
+train() {
+    local config=simulations/transformer/configs/gpu_heads.json runs=runs/gpu_heads minutes=${TRAIN_MINUTES:-4}
+    if [[ $DRY == 1 ]]; then
+        config=$LOGS/tiny_config.json runs=$LOGS/gpu_heads minutes=0.05
+        "$PY" -c "import json, sys; c = json.load(open(sys.argv[1])); c.update(d=4, s=1, n_min=2, n_max=6, \
+queries=2, width=16, batch=8, warmup=2, steps=100, device='cpu', log_every=10, checkpoint_every=10); \
+json.dump(c, open(sys.argv[2], 'w'))" simulations/transformer/configs/gpu_heads.json "$config"
+    fi
+    step train "${TRAIN_LIMIT:-330}" "$PY" -m simulations.transformer.budgeted_sweep --config "$config" \
+        --runs 8:0 4:0 2:0 1:0 8:1 8:2 --minutes "$minutes" --out "$runs" --probe-steps $([[ $DRY == 1 ]] && echo 5 || echo 150)
+    # two archives, each under the device tool's 16 MiB a file (six runs of two 1.8 MB checkpoints each)
+    local base; base=$(basename "$runs")
+    tar czf "$LOGS/gpu_heads_1.tgz" -C "$(dirname "$runs")" "$base/sweep.json" "$base"/h{8,4,2}_seed0
+    tar czf "$LOGS/gpu_heads_2.tgz" -C "$(dirname "$runs")" "$base"/h1_seed0 "$base"/h8_seed{1,2}
+}
+
+tests() {
+    if [[ $DRY == 1 ]]; then  # the GPU tests skip without CuPy: collect them, to catch import errors
+        step gpu_tests "${TESTS_LIMIT:-90}" "$PY" -m pytest -q -p no:cacheprovider --collect-only -m gpu \
+            tests/test_gpu.py tests/test_lasso.py
+    else
+        step gpu_tests "${TESTS_LIMIT:-90}" "$PY" -m pytest -q -p no:cacheprovider -m gpu \
+            tests/test_gpu.py tests/test_lasso.py
+    fi
+}
+
+bench() {
+    local limit=${BENCH_LIMIT:-75} size=() lasso=() solvers=()
+    if [[ $DRY == 1 ]]; then
+        size=(--tiny) lasso=(--instances 20 --loop-instances 2 --gpu-instances 20 --rounds 1 --tols 1e-4)
+        solvers=(--n 16 --d 8 --trials 20 --loop-trials 2)
+    fi
+    step bench_scale_float64 "$limit" "$PY" benchmarks/bench_scale.py --backend $BACKEND "${size[@]}"
+    step bench_lasso $((limit * 4 / 5)) "$PY" benchmarks/lasso.py "${lasso[@]}"
+    step bench_solvers $((limit * 2 / 5)) "$PY" benchmarks/bench_solvers.py "${solvers[@]}"
+    step bench_scale_float32 $((limit * 3 / 5)) "$PY" benchmarks/bench_scale.py --backend $BACKEND --dtype float32 "${size[@]}"
+}
+
+for stage in "${STAGES[@]}"; do $stage; done
+exit $FAILED

@@ -1,5 +1,6 @@
 """The benchmark scripts run (small sizes) and the GPU suite rejects bad input; they must not rot between GPU sessions."""
 
+import json
 import os
 import subprocess
 import sys
@@ -44,3 +45,27 @@ def test_bench_scale_quick_runs():
     result = run(sys.executable, "benchmarks/bench_scale.py", "--quick")
     assert result.returncode == 0, result.stderr
     assert "full panel" in result.stdout and "draw, Philox RNG" in result.stdout
+
+
+def test_gpu_suite_dry_run_runs_every_stage_on_the_cpu(tmp_path):
+    """The whole suite's Python at toy sizes: a typo cannot waste a GPU session's minutes."""
+    logs = tmp_path / "logs"
+    python = {**os.environ, "OUT": str(logs), "PYTHON": sys.executable}
+    result = run("bash", "benchmarks/gpu_suite.sh", "--dry-run", env=python)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+    assert "6 runs in" in result.stdout and ", 0 failed" in result.stdout
+    for name in ("train", "gpu_tests", "bench_scale_float64", "bench_lasso", "bench_solvers",
+                 "bench_scale_float32"):
+        assert (logs / f"{name}.txt").stat().st_size > 0, name
+    assert "full panel" in (logs / "bench_scale_float64.txt").read_text()
+    assert "% of measured copy" in (logs / "bench_scale_float64.txt").read_text()
+    sweep = json.loads((logs / "gpu_heads" / "sweep.json").read_text())
+    assert len(sweep["probe"]["rates"]) == 6 and sweep["steps"] >= 10
+    assert (logs / "gpu_heads_1.tgz").stat().st_size > 0 and (logs / "gpu_heads_2.tgz").stat().st_size > 0
+    assert "dry run on the CPU" in (logs / "train.txt").read_text().splitlines()[0]
+
+
+def test_budgeted_sweep_rejects_a_malformed_run():
+    result = run(sys.executable, "-m", "simulations.transformer.budgeted_sweep", "--config", "x.json",
+                 "--runs", "8-0", "--minutes", "1", "--out", "runs/never")
+    assert result.returncode == 2 and "heads:seed" in result.stderr

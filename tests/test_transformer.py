@@ -151,7 +151,7 @@ def test_huber_objective_matches_mse_on_small_residuals_and_bounds_large_ones():
     objective = 2 * torch.nn.functional.huber_loss(pred, target, delta=config.huber_delta, reduction="sum")
     objective.backward()
     assert torch.allclose(pred.grad, torch.tensor([0.2, -0.6, 1.0, -1.0], dtype=torch.float64))
-    loss, excess = step(config.n_min)  # one step runs with the Huber objective and logs the MSE
+    loss, excess = step(config.n_min).tolist()  # one step runs with the Huber objective and logs the MSE
     assert np.isfinite(loss) and np.isfinite(excess)
     with pytest.raises(ValueError, match="loss must be one of"):
         TrainConfig(**TINY, loss="l1")

@@ -205,7 +205,7 @@ def context_length(config: TrainConfig, step: int, generator: torch.Generator) -
     if config.curriculum_steps:
         frac = min(1.0, step / config.curriculum_steps)
         hi = config.n_min + round(frac * (config.n_max - config.n_min))
-    return int(torch.randint(config.n_min, hi + 1, (1,), generator=generator, device=generator.device).item())
+    return int(torch.randint(config.n_min, hi + 1, (1,), generator=generator).item())
 
 
 class TrainStep:
@@ -215,7 +215,14 @@ class TrainStep:
     ``config.seed`` (weights from ``torch.manual_seed(seed)``, prompts from a
     generator seeded ``seed + 1``). Calling it with a context length ``n`` and
     a learning rate draws one batch, takes one step and returns the batch's
-    loss (MSE against the noisy ``y_q``) and excess risk (against ``<w*, x_q>``).
+    loss (MSE against the noisy ``y_q``) and excess risk (against ``<w*, x_q>``)
+    as one float64 tensor ``[loss, excess]`` on the device: reading it is left
+    to the caller, so that a GPU step queues its kernels without waiting for
+    the last step to finish.
+
+    Context lengths come from ``length_generator``: the data generator itself
+    on the CPU; on a GPU a CPU generator seeded ``seed + 2``, whose draw needs
+    no device synchronisation.
     """
 
     def __init__(self, config: TrainConfig, compile_model: bool = False) -> None:
@@ -227,10 +234,12 @@ class TrainStep:
                                            weight_decay=config.weight_decay)
         self.generator = torch.Generator(device=self.device)
         self.generator.manual_seed(config.seed + 1)
+        self.length_generator = (self.generator if self.device.type == "cpu"
+                                 else torch.Generator().manual_seed(config.seed + 2))
         self.forward = torch.compile(self.model, dynamic=True) if compile_model else self.model
         self.model.train()
 
-    def __call__(self, n: int, lr: float | None = None) -> tuple[float, float]:
+    def __call__(self, n: int, lr: float | None = None) -> torch.Tensor:
         batch = sample_batch(self.config, n, self.generator, self.device, self.dtype)
         if lr is not None:
             for group in self.optimizer.param_groups:
@@ -246,12 +255,15 @@ class TrainStep:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
         self.optimizer.step()
         excess = torch.mean((pred.detach() - batch["f_query"]) ** 2)
-        return loss.item(), excess.item()
+        return torch.stack([loss.detach(), excess]).double()
 
     def save_state(self, path: Path, step: int) -> None:
         """Checkpoint (model, optimiser, step, both random states, config) written atomically."""
+        rng = {"data": self.generator.get_state(), "torch": torch.get_rng_state()}
+        if self.length_generator is not self.generator:
+            rng["length"] = self.length_generator.get_state()
         state = {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(), "step": step,
-                 "rng": {"data": self.generator.get_state(), "torch": torch.get_rng_state()},
+                 "rng": rng,
                  "config": asdict(self.config)}
         tmp = path.with_suffix(".tmp")
         torch.save(state, tmp)
@@ -266,6 +278,8 @@ class TrainStep:
             self.optimizer.load_state_dict(state["optimizer"])
             self.generator.set_state(state["rng"]["data"].to("cpu"))
             torch.set_rng_state(state["rng"]["torch"])
+            if self.length_generator is not self.generator:
+                self.length_generator.set_state(state["rng"]["length"].to("cpu"))
         except (KeyError, TypeError, RuntimeError, ValueError, AttributeError) as error:
             raise ValueError(f"{path}: malformed checkpoint ({type(error).__name__})") from None
         return state["step"]
@@ -305,23 +319,22 @@ def train(config: TrainConfig, out: str | os.PathLike, resume: bool = False, max
     (out / "config.json").write_text(json.dumps(asdict(config), indent=2) + "\n")
 
     start, first = time.monotonic(), step
-    sums, count = {"loss": 0.0, "excess": 0.0}, 0
+    sums, count = torch.zeros(2, dtype=torch.float64, device=runner.device), 0
     bar = tqdm(total=config.steps, initial=step, disable=not progress, desc="train", dynamic_ncols=True)
     while step < config.steps:
-        n = context_length(config, step, runner.generator)
-        loss, excess = runner(n, learning_rate(config, step))
+        n = context_length(config, step, runner.length_generator)
+        sums += runner(n, learning_rate(config, step))
         step += 1
-        sums["loss"] += loss
-        sums["excess"] += excess
         count += 1
         bar.update(1)
         if step % config.log_every == 0 or step == config.steps:
-            record = {"step": step, "n": n, "loss": sums["loss"] / count, "excess": sums["excess"] / count,
+            loss, excess = (sums / count).tolist()
+            record = {"step": step, "n": n, "loss": loss, "excess": excess,
                       "lr": learning_rate(config, step - 1), "seconds": time.monotonic() - start}
             with open(out / METRICS, "a") as fh:
                 fh.write(json.dumps(record) + "\n")
             bar.set_postfix(loss=f"{record['loss']:.4f}", excess=f"{record['excess']:.4f}")
-            sums, count = {"loss": 0.0, "excess": 0.0}, 0
+            sums, count = torch.zeros(2, dtype=torch.float64, device=runner.device), 0
         out_of_time = ((max_minutes is not None and time.monotonic() - start > 60 * max_minutes)
                        or (stop_after is not None and step - first >= stop_after))
         if step % config.checkpoint_every == 0 or step == config.steps or out_of_time:
