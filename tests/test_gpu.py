@@ -99,9 +99,9 @@ def test_a_real_out_of_memory_error_halves_the_chunk(monkeypatch):
 
     expected = pd.DataFrame(run_cell(cell(n=256, d=128, trials=64), ["ridge", "pto"], chunk=8))
     sizes = []
-    real_sample = sweep_module.sample_problems
-    monkeypatch.setattr(sweep_module, "sample_problems",
-                        lambda *args, **kwargs: (sizes.append(args[4]), real_sample(*args, **kwargs))[1])
+    real_draw = sweep_module.draw_problems
+    monkeypatch.setattr(sweep_module, "draw_problems",
+                        lambda *args, **kwargs: (sizes.append(args[1]), real_draw(*args, **kwargs))[1])
     pool = cupy.get_default_memory_pool()
     pool.free_all_blocks()
     limit = pool.get_limit()
