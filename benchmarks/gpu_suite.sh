@@ -10,12 +10,14 @@
 #   tests  the GPU-marked tests (CuPy against NumPy, device RNG, real out-of-memory halving, float32, the
 #          CLI on cupy, the Lasso on cupy)
 #   bench  benchmarks/bench_scale.py --backend cupy (float64 and float32), benchmarks/lasso.py,
-#          benchmarks/bench_solvers.py: the numbers of docs/performance.md's GPU section
+#          benchmarks/lasso_profile.py (CUDA_LAUNCH_BLOCKING=1), benchmarks/bench_solvers.py: the numbers of
+#          docs/performance.md's GPU section
 #
-# Each stage has a hard time limit (seconds: TRAIN_LIMIT 330, TESTS_LIMIT 90, BENCH_LIMIT 75 for bench_scale
-# float64, then 60, 30 and 45 for lasso.py, bench_solvers.py and bench_scale float32);
-# a stage that runs out is killed and the suite goes on, keeping the stage's partial log. Logs go to $OUT
-# (the device tool's folder) or runs/gpu/; each log's first line names the date and the GPU.
+# Each step has a hard time limit (seconds: TRAIN_LIMIT 330, TESTS_LIMIT 90, BENCH_LIMIT 75 for bench_scale
+# float64, then 60, 30, 30 and 45 for lasso.py, lasso_profile.py, bench_solvers.py and bench_scale float32);
+# a step that runs out is killed and the suite goes on, keeping its partial log. Logs go to $OUT (the device
+# tool's folder) or runs/gpu/: train.txt, gpu_tests.txt and bench.txt (five files with the two archives, within
+# the device tool's eight); every step's first line names the date and the GPU.
 #
 # --dry-run runs the same Python on the CPU at toy sizes (NumPy backend, a tiny CPU training config), in
 # seconds, so that a typo cannot waste device minutes; tests/test_benchmarks.py runs it.
@@ -61,12 +63,12 @@ DEVICE="$(date -u +%FT%TZ) | $(nvidia-smi -L 2>/dev/null | head -1 || true)"
 [[ $DRY == 1 ]] && DEVICE="$DEVICE dry run on the CPU"
 FAILED=0
 
-step() {  # step NAME LIMIT COMMAND...: run under a time limit, show, and keep the output in $LOGS/NAME.txt
-    local name=$1 limit=$2; shift 2
-    printf '== %s\n== %s (limit %s s): %s\n' "$DEVICE" "$name" "$limit" "$*" | tee "$LOGS/$name.txt"
-    timeout --kill-after=10 "$limit" "$@" 2>&1 | tee -a "$LOGS/$name.txt"
+step() {  # step LOG NAME LIMIT COMMAND...: run under a time limit, show, and append the output to $LOGS/LOG.txt
+    local log=$LOGS/$1.txt name=$2 limit=$3; shift 3
+    printf '== %s\n== %s (limit %s s): %s\n' "$DEVICE" "$name" "$limit" "$*" | tee -a "$log"
+    timeout --kill-after=10 "$limit" "$@" 2>&1 | tee -a "$log"
     local rc=${PIPESTATUS[0]}
-    [[ $rc == 124 || $rc == 137 ]] && echo "== $name: stopped at its ${limit} s limit" | tee -a "$LOGS/$name.txt"
+    [[ $rc == 124 || $rc == 137 ]] && echo "== $name: stopped at its ${limit} s limit" | tee -a "$log"
     [[ $rc != 0 ]] && FAILED=1
     return 0
 }
@@ -79,7 +81,7 @@ train() {
 queries=2, width=16, batch=8, warmup=2, steps=100, device='cpu', log_every=10, checkpoint_every=10); \
 json.dump(c, open(sys.argv[2], 'w'))" simulations/transformer/configs/gpu_heads.json "$config"
     fi
-    step train "${TRAIN_LIMIT:-330}" "$PY" -m simulations.transformer.budgeted_sweep --config "$config" \
+    step train train "${TRAIN_LIMIT:-330}" "$PY" -m simulations.transformer.budgeted_sweep --config "$config" \
         --runs 8:0 4:0 2:0 1:0 8:1 8:2 --minutes "$minutes" --out "$runs" --probe-steps $([[ $DRY == 1 ]] && echo 5 || echo 150)
     # two archives, each under the device tool's 16 MiB a file (six runs of two 1.8 MB checkpoints each)
     local base; base=$(basename "$runs")
@@ -89,24 +91,25 @@ json.dump(c, open(sys.argv[2], 'w'))" simulations/transformer/configs/gpu_heads.
 
 tests() {
     if [[ $DRY == 1 ]]; then  # the GPU tests skip without CuPy: collect them, to catch import errors
-        step gpu_tests "${TESTS_LIMIT:-90}" "$PY" -m pytest -q -p no:cacheprovider --collect-only -m gpu \
+        step gpu_tests gpu_tests "${TESTS_LIMIT:-90}" "$PY" -m pytest -q -p no:cacheprovider --collect-only -m gpu \
             tests/test_gpu.py tests/test_lasso.py
     else
-        step gpu_tests "${TESTS_LIMIT:-90}" "$PY" -m pytest -q -p no:cacheprovider -m gpu \
+        step gpu_tests gpu_tests "${TESTS_LIMIT:-90}" "$PY" -m pytest -q -p no:cacheprovider -m gpu \
             tests/test_gpu.py tests/test_lasso.py
     fi
 }
 
 bench() {
-    local limit=${BENCH_LIMIT:-75} size=() lasso=() solvers=()
+    local limit=${BENCH_LIMIT:-75} size=() lasso=() solvers=() profile=()
     if [[ $DRY == 1 ]]; then
         size=(--tiny) lasso=(--instances 20 --loop-instances 2 --gpu-instances 20 --rounds 1 --tols 1e-4)
-        solvers=(--n 16 --d 8 --trials 20 --loop-trials 2)
+        solvers=(--n 16 --d 8 --trials 20 --loop-trials 2) profile=(--instances 50 --top 5)
     fi
-    step bench_scale_float64 "$limit" "$PY" benchmarks/bench_scale.py --backend $BACKEND "${size[@]}"
-    step bench_lasso $((limit * 4 / 5)) "$PY" benchmarks/lasso.py "${lasso[@]}"
-    step bench_solvers $((limit * 2 / 5)) "$PY" benchmarks/bench_solvers.py "${solvers[@]}"
-    step bench_scale_float32 $((limit * 3 / 5)) "$PY" benchmarks/bench_scale.py --backend $BACKEND --dtype float32 "${size[@]}"
+    step bench bench_scale_float64 "$limit" "$PY" benchmarks/bench_scale.py --backend $BACKEND "${size[@]}"
+    step bench bench_lasso $((limit * 4 / 5)) "$PY" benchmarks/lasso.py "${lasso[@]}"
+    CUDA_LAUNCH_BLOCKING=1 step bench lasso_profile $((limit * 2 / 5)) "$PY" benchmarks/lasso_profile.py "${profile[@]}"
+    step bench bench_solvers $((limit * 2 / 5)) "$PY" benchmarks/bench_solvers.py "${solvers[@]}"
+    step bench bench_scale_float32 $((limit * 3 / 5)) "$PY" benchmarks/bench_scale.py --backend $BACKEND --dtype float32 "${size[@]}"
 }
 
 for stage in "${STAGES[@]}"; do $stage; done

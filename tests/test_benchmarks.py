@@ -54,11 +54,13 @@ def test_gpu_suite_dry_run_runs_every_stage_on_the_cpu(tmp_path):
     result = run("bash", "benchmarks/gpu_suite.sh", "--dry-run", env=python)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr
     assert "6 runs in" in result.stdout and ", 0 failed" in result.stdout
-    for name in ("train", "gpu_tests", "bench_scale_float64", "bench_lasso", "bench_solvers",
-                 "bench_scale_float32"):
+    for name in ("train", "gpu_tests", "bench"):
         assert (logs / f"{name}.txt").stat().st_size > 0, name
-    assert "full panel" in (logs / "bench_scale_float64.txt").read_text()
-    assert "% of measured copy" in (logs / "bench_scale_float64.txt").read_text()
+    bench = (logs / "bench.txt").read_text()
+    for step in ("bench_scale_float64", "bench_lasso", "lasso_profile", "bench_solvers", "bench_scale_float32"):
+        assert f"== {step} (limit" in bench, step
+    assert "full panel" in bench and "% of measured copy" in bench and "cumulative seconds by phase" in bench
+    assert "stopped at its" not in bench
     sweep = json.loads((logs / "gpu_heads" / "sweep.json").read_text())
     assert len(sweep["probe"]["rates"]) == 6 and sweep["steps"] >= 10
     assert (logs / "gpu_heads_1.tgz").stat().st_size > 0 and (logs / "gpu_heads_2.tgz").stat().st_size > 0
