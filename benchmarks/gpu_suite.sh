@@ -3,17 +3,19 @@
 #
 #     bash benchmarks/gpu_suite.sh [--dry-run] [train|tests|bench|all]...     (default: all = train tests bench)
 #
-#   train  the heads sweep of configs/gpu_heads.json (d = 8, s = 1; h = 8, 4, 2, 1 with seed 0 and h = 8 with
-#          seeds 1, 2), six trainings at once on the GPU, their step count sized to TRAIN_MINUTES (default 4)
-#          by a probe of the training rate (simulations/transformer/budgeted_sweep.py); the runs are packed
-#          into gpu_heads_1.tgz and gpu_heads_2.tgz next to the logs. Analyse them on any machine: docs/transformer.md, "GPU runs".
+#   train  the heads sweep of configs/gpu_heads.json (d = 8, s = 1; h = 8 and h = 1 with seeds 0, 1, 2, and
+#          h = 4, 2 with seed 0), eight trainings at once on the GPU, their step count sized to TRAIN_MINUTES
+#          (default 5) by a probe of the training rate, eager and with CUDA graphs (TRAIN_COMPILE=auto; see
+#          simulations/transformer/budgeted_sweep.py); the runs are packed into gpu_heads_1.tgz and
+#          gpu_heads_2.tgz next to the logs. Analyse them on any machine: docs/transformer.md, "GPU runs".
 #   tests  the GPU-marked tests (CuPy against NumPy, device RNG, real out-of-memory halving, float32, the
 #          CLI on cupy, the Lasso on cupy)
 #   bench  benchmarks/bench_scale.py --backend cupy (float64 and float32), benchmarks/lasso.py,
 #          benchmarks/lasso_profile.py (CUDA_LAUNCH_BLOCKING=1), benchmarks/bench_solvers.py: the numbers of
 #          docs/performance.md's GPU section
 #
-# Each step has a hard time limit (seconds: TRAIN_LIMIT 330, TESTS_LIMIT 90, BENCH_LIMIT 75 for bench_scale
+# `all` takes longer than one 10-minute call of a lent machine: run `train`, then `tests bench`.
+# Each step has a hard time limit (seconds: TRAIN_LIMIT 480, TESTS_LIMIT 90, BENCH_LIMIT 75 for bench_scale
 # float64, then 60, 30, 30 and 45 for lasso.py, lasso_profile.py, bench_solvers.py and bench_scale float32);
 # a step that runs out is killed and the suite goes on, keeping its partial log. Logs go to $OUT (the device
 # tool's folder) or runs/gpu/: train.txt, gpu_tests.txt and bench.txt (five files with the two archives, within
@@ -74,19 +76,21 @@ step() {  # step LOG NAME LIMIT COMMAND...: run under a time limit, show, and ap
 }
 
 train() {
-    local config=simulations/transformer/configs/gpu_heads.json runs=runs/gpu_heads minutes=${TRAIN_MINUTES:-4}
+    local config=simulations/transformer/configs/gpu_heads.json runs=runs/gpu_heads minutes=${TRAIN_MINUTES:-5}
+    local compile=${TRAIN_COMPILE:-auto} probe=150
     if [[ $DRY == 1 ]]; then
-        config=$LOGS/tiny_config.json runs=$LOGS/gpu_heads minutes=0.05
+        config=$LOGS/tiny_config.json runs=$LOGS/gpu_heads minutes=0.05 compile=config probe=5
         "$PY" -c "import json, sys; c = json.load(open(sys.argv[1])); c.update(d=4, s=1, n_min=2, n_max=6, \
 queries=2, width=16, batch=8, warmup=2, steps=100, device='cpu', log_every=10, checkpoint_every=10); \
 json.dump(c, open(sys.argv[2], 'w'))" simulations/transformer/configs/gpu_heads.json "$config"
     fi
-    step train train "${TRAIN_LIMIT:-330}" "$PY" -m simulations.transformer.budgeted_sweep --config "$config" \
-        --runs 8:0 4:0 2:0 1:0 8:1 8:2 --minutes "$minutes" --out "$runs" --probe-steps $([[ $DRY == 1 ]] && echo 5 || echo 150)
-    # two archives, each under the device tool's 16 MiB a file (six runs of two 1.8 MB checkpoints each)
+    step train train "${TRAIN_LIMIT:-480}" "$PY" -m simulations.transformer.budgeted_sweep --config "$config" \
+        --runs 8:0 8:1 8:2 4:0 1:0 1:1 1:2 2:0 --minutes "$minutes" --compile "$compile" --out "$runs" \
+        --probe-steps $probe
+    # two archives, each under the device tool's 16 MiB a file (eight runs of two 1.8 MB checkpoints each)
     local base; base=$(basename "$runs")
-    tar czf "$LOGS/gpu_heads_1.tgz" -C "$(dirname "$runs")" "$base/sweep.json" "$base"/h{8,4,2}_seed0
-    tar czf "$LOGS/gpu_heads_2.tgz" -C "$(dirname "$runs")" "$base"/h1_seed0 "$base"/h8_seed{1,2}
+    tar czf "$LOGS/gpu_heads_1.tgz" -C "$(dirname "$runs")" "$base/sweep.json" "$base"/h8_seed{0,1,2} "$base"/h4_seed0
+    tar czf "$LOGS/gpu_heads_2.tgz" -C "$(dirname "$runs")" "$base"/h1_seed{0,1,2} "$base"/h2_seed0
 }
 
 tests() {

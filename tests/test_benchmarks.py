@@ -53,7 +53,7 @@ def test_gpu_suite_dry_run_runs_every_stage_on_the_cpu(tmp_path):
     python = {**os.environ, "OUT": str(logs), "PYTHON": sys.executable}
     result = run("bash", "benchmarks/gpu_suite.sh", "--dry-run", env=python)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr
-    assert "6 runs in" in result.stdout and ", 0 failed" in result.stdout
+    assert "8 runs in" in result.stdout and ", 0 failed" in result.stdout
     for name in ("train", "gpu_tests", "bench"):
         assert (logs / f"{name}.txt").stat().st_size > 0, name
     bench = (logs / "bench.txt").read_text()
@@ -62,7 +62,7 @@ def test_gpu_suite_dry_run_runs_every_stage_on_the_cpu(tmp_path):
     assert "full panel" in bench and "% of measured copy" in bench and "cumulative seconds by phase" in bench
     assert "stopped at its" not in bench
     sweep = json.loads((logs / "gpu_heads" / "sweep.json").read_text())
-    assert len(sweep["probe"]["rates"]) == 6 and sweep["steps"] >= 10
+    assert len(sweep["probe"]["none"]["rates"]) == 8 and sweep["steps"] >= 10 and sweep["compile"] == "none"
     assert (logs / "gpu_heads_1.tgz").stat().st_size > 0 and (logs / "gpu_heads_2.tgz").stat().st_size > 0
     assert "dry run on the CPU" in (logs / "train.txt").read_text().splitlines()[0]
 
@@ -71,3 +71,20 @@ def test_budgeted_sweep_rejects_a_malformed_run():
     result = run(sys.executable, "-m", "simulations.transformer.budgeted_sweep", "--config", "x.json",
                  "--runs", "8-0", "--minutes", "1", "--out", "runs/never")
     assert result.returncode == 2 and "heads:seed" in result.stderr
+
+
+def test_budgeted_sweep_keeps_the_mode_that_fits_more_steps_and_skips_a_failed_probe(monkeypatch):
+    from simulations.transformer import budgeted_sweep
+    from simulations.transformer.train import TrainConfig
+
+    reports = {"none": [(60.0, 5.0, None), (70.0, 6.0, None)],  # slowest 60 steps/s, 6 s of warm-up
+               "reduce-overhead": [(300.0, 90.0, None), (None, None, "BackendCompilerFailed: x")]}
+    monkeypatch.setattr(budgeted_sweep, "probe_rates",
+                        lambda configs, steps: reports[configs[0]["compile"]])
+    base = TrainConfig(checkpoint_every=100)
+    mode, steps, record = budgeted_sweep.choose_steps(base, [(8, 0), (1, 0)], ["none", "reduce-overhead"], 2, 10)
+    assert (mode, steps) == ("none", int(0.9 * 60 * (120 - 6)) // 100 * 100)
+    assert record["reduce-overhead"] == {"error": "BackendCompilerFailed: x"}
+    reports["reduce-overhead"] = [(300.0, 90.0, None), (250.0, 80.0, None)]
+    mode, steps, _ = budgeted_sweep.choose_steps(base, [(8, 0), (1, 0)], ["none", "reduce-overhead"], 2, 10)
+    assert (mode, steps) == ("reduce-overhead", int(0.9 * 250 * (120 - 90)) // 100 * 100)

@@ -10,8 +10,13 @@ one schedule: the same ``steps`` for all.
 Without ``--steps``, the step count is chosen for the budget: every process
 first times ``--probe-steps`` training steps at the largest context length,
 all at once, so the probe sees the same sharing of the device as the
-training; then ``steps = floor(0.9 * slowest rate * 60 * minutes)``, rounded
-down to a multiple of ``checkpoint_every``. The chosen count goes into each
+training; then ``steps = floor(0.9 * slowest rate * (60 * minutes - warm-up))``,
+rounded down to a multiple of ``checkpoint_every``; the warm-up (seconds to
+build the model and take the first steps, ``torch.compile``'s compilation
+included) is paid again by every run. ``--compile auto`` probes eager steps
+and CUDA-graph steps (``torch.compile(mode="reduce-overhead")``) one after the
+other and keeps the mode that fits more steps; a mode whose probe fails is
+skipped, with its error in the log. The chosen count goes into each
 run's ``config.json``, so the sweep is rerun exactly with ``--steps`` (or with
 ``sparse-icl train --config RUN/config.json``), without a probe. A run that
 still outlasts ``1.2 * minutes`` stops at a checkpoint and resumes with the
@@ -32,7 +37,7 @@ import time
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from .train import TrainConfig, TrainStep
+from .train import COMPILE_MODES, TrainConfig, TrainStep
 
 #: Share of the probed time given to the schedule; the rest absorbs the start-up of each process.
 BUDGET_SHARE = 0.9
@@ -54,45 +59,80 @@ def run_config(base: TrainConfig, heads: int, seed: int, steps: int) -> TrainCon
 
 
 def probe_rate(values: dict, probe_steps: int, barrier, results, index: int) -> None:
-    """Put (index, training steps per second of this process) on ``results``.
+    """Put (index, steps per second, warm-up seconds, error) of this process on ``results``.
 
     The timing starts at ``barrier``, once every process has built its model
-    and taken ``probe_steps // 5`` warm-up steps, so that all are timed while
-    sharing the device.
+    and taken ``probe_steps // 5`` warm-up steps (which include any
+    ``torch.compile`` compilation), so that all are timed while sharing the
+    device. A process that fails reports its error and breaks the barrier,
+    so that the others report instead of waiting.
     """
     import torch
 
-    config = TrainConfig.from_dict(values)
-    step = TrainStep(config)
-    for _ in range(max(1, probe_steps // 5)):
-        step(config.n_max)
-    if step.device.type == "cuda":
-        torch.cuda.synchronize()
-    barrier.wait()
-    start = time.perf_counter()
-    for _ in range(probe_steps):
-        last = step(config.n_max)
-    last.tolist()  # waits for the queued steps
-    results.put((index, probe_steps / (time.perf_counter() - start)))
+    try:
+        config = TrainConfig.from_dict(values)
+        start = time.perf_counter()
+        step = TrainStep(config)
+        for _ in range(max(1, probe_steps // 5)):
+            step(config.n_max)
+        if step.device.type == "cuda":
+            torch.cuda.synchronize()
+        warmup = time.perf_counter() - start
+        barrier.wait()
+        start = time.perf_counter()
+        for _ in range(probe_steps):
+            last = step(config.n_max)
+        last.tolist()  # waits for the queued steps
+        results.put((index, probe_steps / (time.perf_counter() - start), warmup, None))
+    except Exception as error:  # noqa: BLE001 -- reported to the parent, which decides
+        barrier.abort()
+        results.put((index, None, None, f"{type(error).__name__}: {error}"))
 
 
-def probe_rates(configs: list[dict], probe_steps: int) -> list[float]:
-    """Steps per second of each config, all probed at once (one process each)."""
+def probe_rates(configs: list[dict], probe_steps: int) -> list[tuple[float | None, float | None, str | None]]:
+    """(steps per second, warm-up seconds, error) of each config, all probed at once (one process each)."""
     context = mp.get_context("spawn")
     barrier, results = context.Barrier(len(configs)), context.Queue()
     processes = [context.Process(target=probe_rate, args=(values, probe_steps, barrier, results, i))
                  for i, values in enumerate(configs)]
     for process in processes:
         process.start()
-    rates = dict(results.get() for _ in processes)
+    reports = {index: rest for index, *rest in (results.get() for _ in processes)}
     for process in processes:
         process.join()
-    return [rates[i] for i in range(len(configs))]
+    return [tuple(reports[i]) for i in range(len(configs))]
 
 
-def budget_steps(rate: float, minutes: float, multiple: int) -> int:
-    """``floor(BUDGET_SHARE * rate * 60 * minutes)`` rounded down to ``multiple`` (at least ``multiple``)."""
-    return max(multiple, int(BUDGET_SHARE * rate * 60 * minutes) // multiple * multiple)
+def budget_steps(rate: float, seconds: float, multiple: int) -> int:
+    """``floor(BUDGET_SHARE * rate * seconds)`` rounded down to ``multiple`` (at least ``multiple``)."""
+    return max(multiple, int(BUDGET_SHARE * rate * seconds) // multiple * multiple)
+
+
+def choose_steps(base: TrainConfig, runs: list[tuple[int, int]], modes: list[str], minutes: float,
+                 probe_steps: int) -> tuple[str, int, dict]:
+    """Probe each compile mode in turn; the mode and step count that fit the most steps in the budget.
+
+    A mode's budget is ``60 * minutes`` less its warm-up (the compilation,
+    which every training process pays again). Returns (mode, steps, the
+    probes' record).
+    """
+    record, best = {}, None
+    for mode in modes:
+        reports = probe_rates([asdict(replace(run_config(base, h, s, base.steps), compile=mode))
+                               for h, s in runs], probe_steps)
+        errors = [error for _, _, error in reports if error]
+        if errors:
+            record[mode] = {"error": errors[0]}
+            continue
+        rate, warmup = min(r for r, _, _ in reports), max(w for _, w, _ in reports)
+        steps = budget_steps(rate, 60 * minutes - warmup, base.checkpoint_every)
+        record[mode] = {"rates": [round(r, 2) for r, _, _ in reports], "warmup_seconds": round(warmup, 1),
+                        "steps": steps}
+        if best is None or steps > best[1]:
+            best = (mode, steps)
+    if best is None:
+        raise RuntimeError(f"every probe failed: {record}")
+    return best[0], best[1], record
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -103,6 +143,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="directory of the runs")
     parser.add_argument("--steps", type=int, default=None, help="skip the probe and train this many steps")
     parser.add_argument("--probe-steps", type=int, default=150)
+    parser.add_argument("--compile", choices=("config", "auto") + COMPILE_MODES, default="config",
+                        help="torch.compile mode of the runs: the config's (default), one of the modes, or auto: "
+                             "probe none and reduce-overhead, keep the one that fits more steps")
     parser.add_argument("--resume", action="store_true", help="continue the runs from their checkpoints")
     args = parser.parse_args(argv)
     if args.minutes <= 0:
@@ -114,15 +157,17 @@ def main(argv: list[str] | None = None) -> int:
 
     record: dict = {"config": str(args.config), "runs": [f"h{h}_seed{s}" for h, s in args.runs],
                     "minutes": args.minutes}
-    steps = args.steps
+    mode, steps = base.compile if args.compile in ("config", "auto") else args.compile, args.steps
     if steps is None:
-        probes = [asdict(run_config(base, h, s, base.steps)) for h, s in args.runs]
-        rates = probe_rates(probes, args.probe_steps)
-        steps = budget_steps(min(rates), args.minutes, base.checkpoint_every)
-        record["probe"] = {"steps": args.probe_steps, "rates": [round(r, 2) for r in rates]}
-    record["steps"] = steps
-    print(f"steps per run: {steps}" + (f" (probed rates {record['probe']['rates']} steps/s)" if "probe" in record
-                                       else ""), flush=True)
+        modes = ["none", "reduce-overhead"] if args.compile == "auto" else [mode]
+        try:
+            mode, steps, record["probe"] = choose_steps(base, args.runs, modes, args.minutes, args.probe_steps)
+        except RuntimeError as error:
+            print(error, file=sys.stderr)
+            return 1
+    record.update(compile=mode, steps=steps)
+    print(f"steps per run: {steps}, compile {mode}"
+          + (f" (probes: {json.dumps(record['probe'])})" if "probe" in record else ""), flush=True)
 
     args.out.mkdir(parents=True, exist_ok=True)
     processes = []
@@ -130,7 +175,8 @@ def main(argv: list[str] | None = None) -> int:
         run = args.out / f"h{heads}_seed{seed}"
         run.mkdir(parents=True, exist_ok=True)
         config_path = run / "sweep_config.json"
-        config_path.write_text(json.dumps(asdict(run_config(base, heads, seed, steps)), indent=2) + "\n")
+        config = replace(run_config(base, heads, seed, steps), compile=mode)
+        config_path.write_text(json.dumps(asdict(config), indent=2) + "\n")
         command = [sys.executable, "-m", "simulations", "train", "--config", str(config_path), "--out", str(run),
                    "--max-minutes", f"{1.2 * args.minutes:g}", "--quiet"]
         if args.resume and (run / "checkpoint.pt").exists():

@@ -48,6 +48,9 @@ METRICS = "metrics.jsonl"
 CHECKPOINT_KEYS = ("model", "optimizer", "step", "rng", "config")
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 LOSSES = ("mse", "huber")
+#: Values of ``TrainConfig.compile``: eager, or ``torch.compile`` in that mode ("reduce-overhead" replays CUDA
+#: graphs on a GPU, where an eager step of these small models is bound by the CPU's kernel launches).
+COMPILE_MODES = ("none", "default", "reduce-overhead")
 #: Torch draws of the signal laws' bases (:data:`solvers.signals.BASES`): ``draw(shape, generator, device, dtype)``.
 TORCH_BASES = {
     "normal": lambda shape, generator, device, dtype: torch.randn(*shape, generator=generator, device=device,
@@ -69,7 +72,9 @@ class TrainConfig:
     ``steps``, ``batch``, ``lr``, ``weight_decay``, ``warmup``, ``grad_clip``,
     ``loss`` ("mse" or "huber") and ``huber_delta``.
     Bookkeeping: ``seed``, ``device`` ("cpu", "cuda" or "auto"), ``dtype``
-    ("float32" or "float64"), ``log_every``, ``checkpoint_every``.
+    ("float32" or "float64"), ``compile`` (:data:`COMPILE_MODES`; compiled
+    kernels round differently, so a run resumes bit for bit only with the same
+    mode), ``log_every``, ``checkpoint_every``.
     """
 
     d: int = 8
@@ -97,6 +102,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     dtype: str = "float32"
+    compile: str = "none"
     log_every: int = 50
     checkpoint_every: int = 500
 
@@ -124,6 +130,8 @@ class TrainConfig:
             raise ValueError(f"dtype must be one of {tuple(DTYPES)}, got {self.dtype!r}")
         if self.device not in ("cpu", "cuda", "auto"):
             raise ValueError(f"device must be 'cpu', 'cuda' or 'auto', got {self.device!r}")
+        if self.compile not in COMPILE_MODES:
+            raise ValueError(f"compile must be one of {COMPILE_MODES}, got {self.compile!r}")
         self.model_config()  # validates the architecture fields
 
     def _check_types(self) -> None:
@@ -139,7 +147,8 @@ class TrainConfig:
                  "an integer or null": (lambda v: v is None or integer(v), ("width", "head_dim")),
                  "a number": (number, ("sigma", "lr", "weight_decay", "grad_clip", "huber_delta")),
                  "a number or null": (lambda v: v is None or number(v), ("init_std",)),
-                 "a string": (lambda v: isinstance(v, str), ("signal", "attention", "device", "dtype", "loss")),
+                 "a string": (lambda v: isinstance(v, str), ("signal", "attention", "device", "dtype", "loss",
+                                                                 "compile")),
                  "true or false": (lambda v: isinstance(v, bool), ("mlp",))}
         for kind, (ok, names) in kinds.items():
             for name in names:
@@ -225,7 +234,7 @@ class TrainStep:
     no device synchronisation.
     """
 
-    def __init__(self, config: TrainConfig, compile_model: bool = False) -> None:
+    def __init__(self, config: TrainConfig) -> None:
         self.config = config
         self.device, self.dtype = resolve_device(config.device), DTYPES[config.dtype]
         torch.manual_seed(config.seed)
@@ -236,7 +245,8 @@ class TrainStep:
         self.generator.manual_seed(config.seed + 1)
         self.length_generator = (self.generator if self.device.type == "cpu"
                                  else torch.Generator().manual_seed(config.seed + 2))
-        self.forward = torch.compile(self.model, dynamic=True) if compile_model else self.model
+        self.forward = (self.model if config.compile == "none"
+                        else torch.compile(self.model, mode=config.compile, dynamic=True))
         self.model.train()
 
     def __call__(self, n: int, lr: float | None = None) -> torch.Tensor:
