@@ -8,7 +8,7 @@ runs train at the same time, one process each, on ``CONFIG``'s device, with
 one schedule: the same ``steps`` for all.
 
 Without ``--steps``, the step count is chosen for the budget: every process
-first times ``--probe-steps`` training steps at the largest context length,
+first times ``--probe-steps`` training steps, cycling through the context lengths,
 all at once, so the probe sees the same sharing of the device as the
 training; then ``steps = floor(0.9 * slowest rate * (60 * minutes - warm-up))``,
 rounded down to a multiple of ``checkpoint_every``; the warm-up (seconds to
@@ -61,10 +61,12 @@ def run_config(base: TrainConfig, heads: int, seed: int, steps: int) -> TrainCon
 def probe_rate(values: dict, probe_steps: int, barrier, results, index: int) -> None:
     """Put (index, steps per second, warm-up seconds, error) of this process on ``results``.
 
-    The timing starts at ``barrier``, once every process has built its model
-    and taken ``probe_steps // 5`` warm-up steps (which include any
-    ``torch.compile`` compilation), so that all are timed while sharing the
-    device. A process that fails reports its error and breaks the barrier,
+    Steps cycle through every context length ``n_min .. n_max`` (a compiled
+    step meets each shape once in the warm-up). The timing starts at
+    ``barrier``, once every process has built its model and taken its
+    warm-up steps (at least one per length and ``probe_steps // 5``; they
+    include any ``torch.compile`` compilation), so that all are timed while
+    sharing the device. A process that fails reports its error and breaks the barrier,
     so that the others report instead of waiting.
     """
     import torch
@@ -73,15 +75,16 @@ def probe_rate(values: dict, probe_steps: int, barrier, results, index: int) -> 
         config = TrainConfig.from_dict(values)
         start = time.perf_counter()
         step = TrainStep(config)
-        for _ in range(max(1, probe_steps // 5)):
-            step(config.n_max)
+        lengths = list(range(config.n_min, config.n_max + 1))  # every context length, as training meets them
+        for i in range(max(len(lengths), probe_steps // 5)):
+            step(lengths[i % len(lengths)])
         if step.device.type == "cuda":
             torch.cuda.synchronize()
         warmup = time.perf_counter() - start
         barrier.wait()
         start = time.perf_counter()
-        for _ in range(probe_steps):
-            last = step(config.n_max)
+        for i in range(probe_steps):
+            last = step(lengths[i % len(lengths)])
         last.tolist()  # waits for the queued steps
         results.put((index, probe_steps / (time.perf_counter() - start), warmup, None))
     except Exception as error:  # noqa: BLE001 -- reported to the parent, which decides

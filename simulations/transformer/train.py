@@ -250,6 +250,8 @@ class TrainStep:
         self.model.train()
 
     def __call__(self, n: int, lr: float | None = None) -> torch.Tensor:
+        if self.config.compile == "reduce-overhead":
+            torch.compiler.cudagraph_mark_step_begin()  # the last step's graph outputs may now be overwritten
         batch = sample_batch(self.config, n, self.generator, self.device, self.dtype)
         if lr is not None:
             for group in self.optimizer.param_groups:
