@@ -2,8 +2,10 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -88,3 +90,25 @@ def test_budgeted_sweep_keeps_the_mode_that_fits_more_steps_and_skips_a_failed_p
     reports["reduce-overhead"] = [(300.0, 90.0, None), (250.0, 80.0, None)]
     mode, steps, _ = budgeted_sweep.choose_steps(base, [(8, 0), (1, 0)], ["none", "reduce-overhead"], 2, 10)
     assert (mode, steps) == ("reduce-overhead", int(0.9 * 250 * (120 - 90)) // 100 * 100)
+
+
+def test_budgeted_sweep_passes_sigterm_on_to_its_runs(tmp_path):
+    """A time limit (SIGTERM) stops every run at a checkpoint; none is left training."""
+    config = tmp_path / "tiny.json"
+    config.write_text(json.dumps({"d": 4, "s": 1, "n_min": 2, "n_max": 6, "queries": 2, "width": 16, "batch": 8,
+                                  "heads": [2, 2], "attention": "softmax", "warmup": 2, "steps": 10,
+                                  "device": "cpu", "log_every": 10, "checkpoint_every": 10}))
+    out = tmp_path / "runs"
+    sweep = subprocess.Popen([sys.executable, "-m", "simulations.transformer.budgeted_sweep", "--config",
+                              str(config), "--runs", "2:0", "1:0", "--minutes", "5", "--steps", "10000000",
+                              "--out", str(out)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while not all((out / run / "checkpoint.pt").exists() for run in ("h2_seed0", "h1_seed0")):
+        assert time.monotonic() < deadline and sweep.poll() is None, sweep.communicate()
+        time.sleep(0.5)
+    sweep.send_signal(signal.SIGTERM)
+    assert sweep.wait(timeout=90) == 128 + signal.SIGTERM
+    for run in ("h2_seed0", "h1_seed0"):
+        size = (out / run / "metrics.jsonl").stat().st_size
+        time.sleep(1)
+        assert (out / run / "metrics.jsonl").stat().st_size == size  # stopped, not orphaned

@@ -23,7 +23,8 @@ still outlasts ``1.2 * minutes`` stops at a checkpoint and resumes with the
 same command (``--steps`` given, plus ``--resume``).
 
 Runs go to ``OUT/h{heads}_seed{seed}``; the sweep's log (rate, steps, each
-run's last line) to ``OUT/sweep.json``.
+run's last line) to ``OUT/sweep.json``. SIGTERM (``timeout``, a batch
+system) is passed on to the runs, which stop at a checkpoint.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
+import signal
 import subprocess
 import sys
 import time
@@ -138,6 +140,19 @@ def choose_steps(base: TrainConfig, runs: list[tuple[int, int]], modes: list[str
     return best[0], best[1], record
 
 
+def _stop_runs(processes: list[tuple[Path, subprocess.Popen]]):
+    """SIGTERM handler: pass the signal on to every run (each checkpoints and stops), wait, exit 143."""
+    def stop(signum, frame) -> None:
+        for _, process in processes:
+            if process.poll() is None:
+                process.terminate()
+        for _, process in processes:
+            process.wait(timeout=60)
+        sys.exit(128 + signum)
+
+    return stop
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", type=Path, required=True, help="TrainConfig JSON shared by the runs")
@@ -189,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     start = time.monotonic()
     record["results"] = {}
     failed = 0
+    signal.signal(signal.SIGTERM, _stop_runs(processes))
     for run, process in processes:
         output, _ = process.communicate()
         lines = output.strip().splitlines()
