@@ -69,10 +69,16 @@ def test_gpu_suite_dry_run_runs_every_stage_on_the_cpu(tmp_path):
     assert "dry run on the CPU" in (logs / "train.txt").read_text().splitlines()[0]
 
 
-def test_budgeted_sweep_rejects_a_malformed_run():
+@pytest.mark.parametrize("args,message", [
+    (["--runs", "8-0", "--minutes", "1"], "heads:seed"),
+    (["--runs", "8:0", "--minutes", "nan"], "--minutes must be finite and > 0"),
+    (["--runs", "8:0", "--minutes", "1", "--steps", "0"], "--steps"),
+    (["--runs", "8:0", "--minutes", "1", "--resume"], "--resume needs --steps"),
+])
+def test_budgeted_sweep_rejects_bad_arguments_in_one_line(args, message):
     result = run(sys.executable, "-m", "simulations.transformer.budgeted_sweep", "--config", "x.json",
-                 "--runs", "8-0", "--minutes", "1", "--out", "runs/never")
-    assert result.returncode == 2 and "heads:seed" in result.stderr
+                 "--out", "runs/never", *args)
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
 
 
 def test_budgeted_sweep_keeps_the_mode_that_fits_more_steps_and_skips_a_failed_probe(monkeypatch):

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import multiprocessing as mp
 import signal
 import subprocess
@@ -166,8 +167,13 @@ def main(argv: list[str] | None = None) -> int:
                              "probe none and reduce-overhead, keep the one that fits more steps")
     parser.add_argument("--resume", action="store_true", help="continue the runs from their checkpoints")
     args = parser.parse_args(argv)
-    if args.minutes <= 0:
-        parser.error(f"--minutes must be > 0, got {args.minutes}")
+    if not (math.isfinite(args.minutes) and args.minutes > 0):
+        parser.error(f"--minutes must be finite and > 0, got {args.minutes}")
+    for flag, value in (("--steps", args.steps), ("--probe-steps", args.probe_steps)):
+        if value is not None and value < 1:
+            parser.error(f"{flag} must be an integer >= 1, got {value}")
+    if args.resume and args.steps is None:
+        parser.error("--resume needs --steps: the step count of the runs it continues (in their config.json)")
     try:
         base = TrainConfig.from_dict(json.loads(args.config.read_text()))
     except (OSError, ValueError, TypeError) as err:

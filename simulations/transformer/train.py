@@ -346,7 +346,8 @@ def train(config: TrainConfig, out: str | os.PathLike, resume: bool = False, max
             with open(out / METRICS, "a") as fh:
                 fh.write(json.dumps(record) + "\n")
             bar.set_postfix(loss=f"{record['loss']:.4f}", excess=f"{record['excess']:.4f}")
-            sums, count = torch.zeros(2, dtype=torch.float64, device=runner.device), 0
+            sums.zero_()
+            count = 0
         out_of_time = ((max_minutes is not None and time.monotonic() - start > 60 * max_minutes)
                        or (stop_after is not None and step - first >= stop_after))
         if step % config.checkpoint_every == 0 or step == config.steps or out_of_time:
