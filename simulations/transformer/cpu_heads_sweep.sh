@@ -3,8 +3,11 @@
 #   1. configs/cpu_converge.json (32 000 steps): h = 8, 2, 4, 1 (seed 0), then seeds 1 and 2 of h = 8 and h = 1;
 #   2. configs/cpu_converge_64k.json (the same, twice the steps): h = 8, 1, 2, 4 (seed 0), then seeds 1 and 2
 #      of h = 8 and h = 1;
-#   3. configs/cpu_converge_128k.json (four times the steps, ~2.5-3.5 hours of one core each): h = 8 and
-#      h = 1 (seed 0), chained over sessions through their committed checkpoints.
+#   3. configs/cpu_converge_128k.json (four times the steps, ~2-3.5 hours of one core each): h = 8 and
+#      h = 1 (seed 0), then seeds 1 and 2 of h = 8, seeds 1 and 2 of h = 1, then h = 4 and h = 2 (seed 0),
+#      chained over sessions through their committed checkpoints.
+# Usage: cpu_heads_sweep.sh [1|2]   (default: both queues; a number runs that queue alone, to refill a core
+# whose queue ended while the other queue is still running).
 # Every model of a sweep has the same budget and schedule. Each run lives in docs/data/runs/<name> until it
 # finishes, then moves to docs/data/models/<name>. Rerunning resumes every unfinished run bit for bit from its
 # checkpoint (same threads: 1).
@@ -23,10 +26,15 @@ train_one() {  # name config heads seed
 }
 queue() { for job in "$@"; do train_one $job || return 1; done; }
 X1=cpu_converge.json X2=cpu_converge_64k.json X3=cpu_converge_128k.json
-queue "d8s1_h8_seed0 $X1 8 0" "d8s1_h2_seed0 $X1 2 0" "d8s1_h8_seed1 $X1 8 1" "d8s1_h8_seed2 $X1 8 2" \
+ONLY=${1:-}
+case "$ONLY" in ""|1|2) ;; *) echo "cpu_heads_sweep.sh: queue must be 1 or 2, got '$ONLY'" >&2; exit 2 ;; esac
+wanted() { [ -z "$ONLY" ] || [ "$ONLY" = "$1" ]; }
+wanted 1 && queue "d8s1_h8_seed0 $X1 8 0" "d8s1_h2_seed0 $X1 2 0" "d8s1_h8_seed1 $X1 8 1" "d8s1_h8_seed2 $X1 8 2" \
       "d8s1_64k_h8_seed0 $X2 8 0" "d8s1_64k_h2_seed0 $X2 2 0" "d8s1_64k_h8_seed1 $X2 8 1" \
-      "d8s1_64k_h1_seed1 $X2 1 1" "d8s1_128k_h8_seed0 $X3 8 0" &
-queue "d8s1_h1_seed0 $X1 1 0" "d8s1_h4_seed0 $X1 4 0" "d8s1_h1_seed1 $X1 1 1" "d8s1_h1_seed2 $X1 1 2" \
+      "d8s1_64k_h1_seed1 $X2 1 1" "d8s1_128k_h8_seed0 $X3 8 0" "d8s1_128k_h8_seed1 $X3 8 1" \
+      "d8s1_128k_h1_seed1 $X3 1 1" "d8s1_128k_h4_seed0 $X3 4 0" &
+wanted 2 && queue "d8s1_h1_seed0 $X1 1 0" "d8s1_h4_seed0 $X1 4 0" "d8s1_h1_seed1 $X1 1 1" "d8s1_h1_seed2 $X1 1 2" \
       "d8s1_64k_h1_seed0 $X2 1 0" "d8s1_64k_h4_seed0 $X2 4 0" "d8s1_64k_h8_seed2 $X2 8 2" \
-      "d8s1_64k_h1_seed2 $X2 1 2" "d8s1_128k_h1_seed0 $X3 1 0" &
+      "d8s1_64k_h1_seed2 $X2 1 2" "d8s1_128k_h1_seed0 $X3 1 0" "d8s1_128k_h8_seed2 $X3 8 2" \
+      "d8s1_128k_h1_seed2 $X3 1 2" "d8s1_128k_h2_seed0 $X3 2 0" &
 wait
