@@ -1,0 +1,68 @@
+"""The committed trained models (docs/data/models) load and reproduce the numbers the docs cite.
+
+Nothing is retrained here: each model is loaded from its committed checkpoint
+and evaluated on the convergence check's prompts (``analysis.convergence``:
+2000 prompts at n = d, seed 5, as ``sparse-icl analyze`` draws them). Its
+risk, and the gain of the last 20% of training measured against the
+committed ``checkpoint_80pct.pt``, must match the committed
+``convergence.json`` that docs/transformer.md and docs/claims.md quote.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from simulations.transformer import load_model  # noqa: E402
+from simulations.transformer.analysis import EvalSet, model_risk  # noqa: E402
+from simulations.transformer.train import SNAPSHOT  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+MODELS = ROOT / "docs" / "data" / "models"
+FIGURES = ROOT / "docs" / "figures" / "transformer"
+
+#: model directory -> the analysis directory whose convergence.json the docs quote
+CITED = {
+    "d8s1_h8_seed0": "d8s1_h8",
+    "d8s1_64k_h8_seed0": "d8s1_64k_h8",
+    "d8s1_64k_h8_seed1": "d8s1_64k_h8/seed_1",
+    "d8s1_64k_h8_seed2": "d8s1_64k_h8/seed_2",
+    "d8s1_128k_h8_seed0": "d8s1_128k_h8",
+    "d8s1_128k_h1_seed0": "d8s1_128k_h1",
+}
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as the analyses were run (--threads 1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in MODELS.iterdir() if p.is_dir()))
+def test_every_committed_model_loads_with_its_config(name):
+    model, config, step = load_model(MODELS / name)
+    assert step == config.steps  # finished runs only: unfinished ones live in docs/data/runs
+    on_disk = json.loads((MODELS / name / "config.json").read_text())
+    assert on_disk["heads"] == list(config.heads) and on_disk["steps"] == config.steps
+    X = torch.zeros(2, config.n_max, config.d)
+    out = model(X, torch.zeros(2, config.n_max), torch.zeros(2, 3, config.d))
+    assert out.shape == (2, 3) and torch.isfinite(out).all()
+
+
+@pytest.mark.parametrize("name, analysis", sorted(CITED.items()))
+def test_committed_model_reproduces_its_cited_convergence_numbers(name, analysis):
+    cited = json.loads((FIGURES / analysis / "convergence.json").read_text())
+    model, config, _ = load_model(MODELS / name)
+    data = EvalSet.draw(config.problem, cited["n"], cited["trials"], queries=16, seed=5)
+    risk = model_risk(model, data)
+    np.testing.assert_allclose(risk.mean(), cited["risk"], rtol=1e-5)
+    earlier = load_model(MODELS / name / SNAPSHOT)[0]
+    gain = (model_risk(earlier, data) - risk) / model_risk(earlier, data).mean()
+    np.testing.assert_allclose(gain.mean(), cited["late_gain"], rtol=1e-4)
