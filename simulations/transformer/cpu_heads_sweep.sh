@@ -3,7 +3,7 @@
 #   1. configs/cpu_converge.json (32 000 steps): h = 8, 2, 4, 1 (seed 0), then seeds 1 and 2 of h = 8 and h = 1;
 #   2. configs/cpu_converge_64k.json (the same, twice the steps): h = 8, 1, 2, 4 (seed 0), then seeds 1 and 2
 #      of h = 8 and h = 1;
-#   3. configs/cpu_converge_128k.json (four times the steps, ~2-3.5 hours of one core each): h = 8 and
+#   3. configs/cpu_converge_128k.json (four times the steps, ~1.2-2 hours of one core each): h = 8 and
 #      h = 1 (seed 0), then seeds 1 and 2 of h = 8, seeds 1 and 2 of h = 1, then h = 4 and h = 2 (seed 0),
 #      chained over sessions through their committed checkpoints.
 # Usage: cpu_heads_sweep.sh [1|2]   (default: both queues; a number runs that queue alone, to refill a core
