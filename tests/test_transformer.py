@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ torch = pytest.importorskip("torch")
 
 import solvers  # noqa: E402
 from simulations.cli import main  # noqa: E402
+from simulations.commands.train import read_config  # noqa: E402
 from simulations.spec import Problem  # noqa: E402
 from simulations.transformer import analysis as A  # noqa: E402
 from simulations.transformer import verdicts as V  # noqa: E402
@@ -21,6 +23,7 @@ from simulations.transformer.model import ICLTransformer, ModelConfig  # noqa: E
 from simulations.transformer.train import TrainConfig, load_model, train  # noqa: E402
 
 torch.set_num_threads(1)
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _problems(rng, trials, n, d, m=None):
@@ -117,6 +120,13 @@ def test_model_config_validation():
         TrainConfig(d=3, s=4)
     with pytest.raises(ValueError, match="unknown config keys"):
         TrainConfig.from_dict({"d": 3, "layers": 2})
+
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "simulations/transformer/configs").glob("*.json")), ids=lambda p: p.stem)
+def test_shipped_configs_are_valid_train_configs(path):
+    config = TrainConfig.from_dict(read_config(path, "--config"))
+    assert config.steps > 0 and config.model_config().d == config.d
 
 
 # ----------------------------------------------------------------------------- training

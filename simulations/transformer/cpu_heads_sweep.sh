@@ -4,8 +4,10 @@
 #   2. configs/cpu_converge_64k.json (the same, twice the steps): h = 8, 1, 2, 4 (seed 0), then seeds 1 and 2
 #      of h = 8 and h = 1;
 #   3. configs/cpu_converge_128k.json (four times the steps, ~1.2-2 hours of one core each): h = 8 and
-#      h = 1 (seed 0), then seeds 1 and 2 of h = 8, seeds 1 and 2 of h = 1, then h = 4 and h = 2 (seed 0),
-#      chained over sessions through their committed checkpoints.
+#      h = 1 (seed 0), then seeds 1 and 2 of h = 8;
+#   4. configs/cpu_converge_256k.json (eight times the steps, ~2.5-4 hours of one core each; the 128k h = 8
+#      seed 0 missed rule (b)): h = 8 and h = 1 (seed 0), then seeds 1 and 2 of h = 8 and h = 1, then h = 4
+#      and h = 2, chained over sessions through their committed checkpoints.
 # Usage: cpu_heads_sweep.sh [1|2]   (default: both queues; a number runs that queue alone, to refill a core
 # whose queue ended while the other queue is still running).
 # Every model of a sweep has the same budget and schedule. Each run lives in docs/data/runs/<name> until it
@@ -25,16 +27,18 @@ train_one() {  # name config heads seed
   mkdir -p docs/data/models && mv "$run" "$done"
 }
 queue() { for job in "$@"; do train_one $job || return 1; done; }
-X1=cpu_converge.json X2=cpu_converge_64k.json X3=cpu_converge_128k.json
+X1=cpu_converge.json X2=cpu_converge_64k.json X3=cpu_converge_128k.json X4=cpu_converge_256k.json
 ONLY=${1:-}
 case "$ONLY" in ""|1|2) ;; *) echo "cpu_heads_sweep.sh: queue must be 1 or 2, got '$ONLY'" >&2; exit 2 ;; esac
 wanted() { [ -z "$ONLY" ] || [ "$ONLY" = "$1" ]; }
 wanted 1 && queue "d8s1_h8_seed0 $X1 8 0" "d8s1_h2_seed0 $X1 2 0" "d8s1_h8_seed1 $X1 8 1" "d8s1_h8_seed2 $X1 8 2" \
       "d8s1_64k_h8_seed0 $X2 8 0" "d8s1_64k_h2_seed0 $X2 2 0" "d8s1_64k_h8_seed1 $X2 8 1" \
       "d8s1_64k_h1_seed1 $X2 1 1" "d8s1_128k_h8_seed0 $X3 8 0" "d8s1_128k_h8_seed1 $X3 8 1" \
-      "d8s1_128k_h1_seed1 $X3 1 1" "d8s1_128k_h4_seed0 $X3 4 0" &
+      "d8s1_256k_h1_seed0 $X4 1 0" "d8s1_256k_h8_seed1 $X4 8 1" "d8s1_256k_h1_seed1 $X4 1 1" \
+      "d8s1_256k_h4_seed0 $X4 4 0" &
 wanted 2 && queue "d8s1_h1_seed0 $X1 1 0" "d8s1_h4_seed0 $X1 4 0" "d8s1_h1_seed1 $X1 1 1" "d8s1_h1_seed2 $X1 1 2" \
       "d8s1_64k_h1_seed0 $X2 1 0" "d8s1_64k_h4_seed0 $X2 4 0" "d8s1_64k_h8_seed2 $X2 8 2" \
       "d8s1_64k_h1_seed2 $X2 1 2" "d8s1_128k_h1_seed0 $X3 1 0" "d8s1_128k_h8_seed2 $X3 8 2" \
-      "d8s1_128k_h1_seed2 $X3 1 2" "d8s1_128k_h2_seed0 $X3 2 0" &
+      "d8s1_256k_h8_seed0 $X4 8 0" "d8s1_256k_h8_seed2 $X4 8 2" "d8s1_256k_h1_seed2 $X4 1 2" \
+      "d8s1_256k_h2_seed0 $X4 2 0" &
 wait
