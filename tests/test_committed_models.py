@@ -33,6 +33,8 @@ CITED = {
     "d8s1_64k_h8_seed1": "d8s1_64k_h8/seed_1",
     "d8s1_64k_h8_seed2": "d8s1_64k_h8/seed_2",
     "d8s1_128k_h8_seed0": "d8s1_128k_h8",
+    "d8s1_128k_h8_seed1": "d8s1_128k_h8/seed_1",
+    "d8s1_128k_h8_seed2": "d8s1_128k_h8/seed_2",
     "d8s1_128k_h1_seed0": "d8s1_128k_h1",
 }
 
