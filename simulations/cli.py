@@ -29,7 +29,7 @@ from typing import Iterator
 
 from .interrupts import Interrupted, handled
 
-COMMANDS = ("sweep", "train", "analyze", "check", "curves")
+COMMANDS = ("sweep", "train", "analyze", "budget", "check", "curves")
 #: Top-level modules of the optional extras, and the extra that installs each.
 EXTRAS = {"torch": "train", "dask": "dist", "distributed": "dist", "dask_cuda": "dist", "cupy": "gpu"}
 

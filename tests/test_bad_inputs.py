@@ -165,6 +165,12 @@ CASES = [
     (["analyze", "{root}/missing", "--threads", "0"], "argument --threads: expected an integer >= 1", False),
     (["analyze", "{root}/missing", "--ns", "4,x"], "argument --ns: expected comma-separated integers", False),
     (["analyze", "{root}/missing", "--out", ""], "argument --out: must not be empty", False),
+    # budget (torch)
+    (["budget", "{root}/missing"], "checkpoint not found", True),
+    (["budget", "{not_checkpoint}"], "is not a plain-weights checkpoint", True),
+    (["budget", "{root}/missing", "--trials", "2"], "--trials must be >= 4", True),
+    (["budget", "{root}/missing", "--n", "0"], "argument --n: expected an integer >= 1", False),
+    (["budget", "{root}/missing", "--out", ""], "argument --out: must not be empty", False),
 ]
 
 
@@ -188,8 +194,8 @@ def test_bad_input_exits_2_with_one_line(argv, fragment, needs_torch, files, cap
     assert not (files["root"].parent / "ESCAPED").exists()
 
 
-@pytest.mark.parametrize("command", [["train", "--out", "{root}/t"], ["analyze", "{root}/run"]])
-def test_train_and_analyze_without_torch_name_the_extra(command, files, capsys, monkeypatch):
+@pytest.mark.parametrize("command", [["train", "--out", "{root}/t"], ["analyze", "{root}/run"], ["budget", "{root}/run"]])
+def test_torch_commands_without_torch_name_the_extra(command, files, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` now fails as if it were not installed
     code, err = run_cli([arg.format(**files) for arg in command], capsys)
     assert code == 2

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from simulations.cli import build_parser
+from simulations.cli import COMMANDS, build_parser
 from simulations.commands.train import FIELD_FLAGS
 
 
@@ -17,7 +17,7 @@ def help_text(command: str) -> str:
     return subparser(command).format_help()
 
 
-@pytest.mark.parametrize("command", ["sweep", "train", "analyze", "check", "curves"])
+@pytest.mark.parametrize("command", COMMANDS)
 def test_help_shows_no_restructured_text_markup(command):
     text = help_text(command)
     assert "``" not in text and not re.search(r":(mod|func|class|data):`", text)

@@ -20,6 +20,7 @@ torch = pytest.importorskip("torch")
 
 from simulations.transformer import load_model  # noqa: E402
 from simulations.transformer.analysis import EvalSet, model_risk  # noqa: E402
+from simulations.transformer.budget import budget_curve  # noqa: E402
 from simulations.transformer.train import SNAPSHOT  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,3 +69,22 @@ def test_committed_model_reproduces_its_cited_convergence_numbers(name, analysis
     before = model_risk(load_model(MODELS / name / SNAPSHOT)[0], data)
     gain = (before - risk) / before.mean()
     np.testing.assert_allclose(gain.mean(), cited["late_gain"], rtol=1e-4)
+
+
+def test_budget_curve_reproduces_the_convergence_check_of_each_run():
+    """``budget.budget_curve`` and ``analysis.convergence`` draw the same prompts: one run's numbers agree."""
+    names = ["d8s1_64k_h8_seed1", "d8s1_128k_h1_seed0"]
+    runs = []
+    for name in names:
+        model, config, _ = load_model(MODELS / name)
+        runs.append((model, config, load_model(MODELS / name / SNAPSHOT)[0]))
+    result = budget_curve(runs, n=8)
+    for name, row in zip(names, result["runs"]):
+        cited = json.loads((FIGURES / CITED[name] / "convergence.json").read_text())
+        np.testing.assert_allclose([row["risk"], row["sem"], row["bayes_ratio"]],
+                                   [cited["risk"], cited["sem"], cited["bayes_ratio"]], rtol=1e-5)
+        np.testing.assert_allclose([row["late_gain"], row["late_gain_sem"]],
+                                   [cited["late_gain"], cited["late_gain_sem"]], rtol=1e-4)
+        assert row["converged"] == (cited["late_gain"] < 0.05)
+        for algorithm, ref in result["algorithms"].items():
+            assert ref["risk"] == pytest.approx(cited["algorithms"][algorithm]["risk"], rel=1e-12)

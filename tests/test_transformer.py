@@ -20,7 +20,7 @@ from simulations.transformer import analysis as A  # noqa: E402
 from simulations.transformer import verdicts as V  # noqa: E402
 from simulations.transformer.construction import construct_pto  # noqa: E402
 from simulations.transformer.model import ICLTransformer, ModelConfig  # noqa: E402
-from simulations.transformer.train import TrainConfig, load_model, train  # noqa: E402
+from simulations.transformer.train import CHECKPOINT, SNAPSHOT, TrainConfig, TrainStep, load_model, train  # noqa: E402
 
 torch.set_num_threads(1)
 ROOT = Path(__file__).resolve().parents[1]
@@ -317,6 +317,35 @@ def test_train_and_analyze_commands(tmp_path, capsys):
     assert main(["train", "--out", str(tmp_path / "bad"), "--heads", "2,0", "--no-progress"]) == 2
     assert "heads" in capsys.readouterr().err
     assert main(["analyze", str(tmp_path / "missing")]) == 2
+
+
+def _saved_run(path, step, snapshot=False, **changes):
+    """A run directory holding an untrained TINY model's checkpoint at ``step`` of 10 steps (no training)."""
+    runner = TrainStep(TrainConfig(**{**TINY, "steps": 10, **changes}))
+    path.mkdir()
+    runner.save_state(path / CHECKPOINT, step)
+    if snapshot:
+        runner.save_state(path / SNAPSHOT, 8)
+    return str(path)
+
+
+def test_budget_command(tmp_path, capsys):
+    runs = [_saved_run(tmp_path / "a", 10, snapshot=True), _saved_run(tmp_path / "b", 10, seed=1, batch=32)]
+    out = tmp_path / "budget"
+    assert main(["budget", *runs, "--out", str(out), "--trials", "64"]) == 0
+    result = json.loads((out / "budget.json").read_text())
+    assert (out / "budget.png").exists() and result["n"] == TINY["d"] and set(result["algorithms"]) == set(A.BASELINES)
+    with_snapshot, without = result["runs"]
+    assert (with_snapshot["prompts"], without["prompts"], without["seed"]) == (10 * TINY["batch"], 10 * 32, 1)
+    # the snapshot holds the same weights: no late gain, so rule (b) is met; no snapshot, no late gain
+    assert with_snapshot["late_gain"] == 0.0 and with_snapshot["converged"] and "late_gain" not in without
+    assert with_snapshot["bayes_ratio"] == pytest.approx(with_snapshot["risk"] / result["algorithms"]["bayes"]["risk"])
+    assert "late gain 0.0%" in capsys.readouterr().out
+    unfinished, other_task = _saved_run(tmp_path / "c", 5), _saved_run(tmp_path / "d", 10, d=5)
+    assert main(["budget", runs[0], unfinished, "--out", str(out)]) == 2
+    assert "unfinished run (step 5 of 10)" in capsys.readouterr().err
+    assert main(["budget", runs[0], other_task, "--out", str(out)]) == 2
+    assert "trained on a different task" in capsys.readouterr().err
 
 
 def test_cli_import_does_not_import_torch():

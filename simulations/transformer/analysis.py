@@ -129,7 +129,8 @@ def model_risk(model: ICLTransformer, data: EvalSet) -> np.ndarray:
     return np.mean((predict(model, data) - data.fq) ** 2, axis=1)
 
 
-def _summary(risks: np.ndarray) -> dict[str, float]:
+def risk_summary(risks: np.ndarray) -> dict[str, float]:
+    """Mean of per-prompt risks and its standard error over prompts."""
     return {"risk": float(np.mean(risks)), "sem": float(np.std(risks, ddof=1) / np.sqrt(risks.size))}
 
 
@@ -177,19 +178,47 @@ def risk_vs_n(model: ICLTransformer, task: Problem, ns: list[int], trials: int =
     for n in ns:
         data = EvalSet.draw(task, n, trials, queries, seed)
         for name, m in models.items():
-            result["models"][name].append(_summary(model_risk(m, data)))
+            result["models"][name].append(risk_summary(model_risk(m, data)))
         for method, row in baseline_risks(data, task).items():
             result["baselines"].setdefault(method, []).append(row)
     result["zero"] = float(np.mean(np.sum(data.problems.w_star ** 2, axis=1)))
     return result
 
 
+def reference_risks(data: EvalSet, task: Problem) -> dict[str, np.ndarray]:
+    """Per-prompt excess risk ``||w_hat - w*||^2`` of each algorithm of :data:`BASELINES` on ``data``.
+
+    Each is oracle-tuned on these prompts over the sweep's grid (the hyperparameter with the smallest
+    mean risk), so the model is compared with the best each algorithm can do here.
+    """
+    p = data.problems
+    setting = task.at(p.X.shape[1])
+    risks = {}
+    for name in BASELINES:
+        tuner = Tuner(METHODS[name], "oracle", setting)
+        tuner.keep(tuner.evaluate(p))
+        chosen = np.array([tuner.result()["hyperparameter"]])
+        W = METHODS[name].fit(p.X, p.y, chosen, setting, p.support)[0][0]
+        risks[name] = np.sum((W - p.w_star) ** 2, axis=1)
+    return risks
+
+
+def late_gain(before: np.ndarray, after: np.ndarray) -> dict[str, float]:
+    """Relative risk reduction ``(mean(before) - mean(after)) / mean(before)`` with its paired SE.
+
+    ``before`` and ``after`` are per-prompt risks on the same prompts (the run at 80% of its steps, and
+    finished).
+    """
+    gain = (before - after) / before.mean()
+    return {"late_gain": float(gain.mean()), "late_gain_sem": float(gain.std(ddof=1) / np.sqrt(gain.size))}
+
+
 def convergence(model: ICLTransformer, task: Problem, n: int, earlier: ICLTransformer | None = None,
                 trials: int = 2000, queries: int = 16, seed: int = 5) -> dict[str, Any]:
     """Is the model converged? Its risk at context length n against the algorithms, paired on the same prompts.
 
-    For each algorithm of :data:`BASELINES` (oracle-tuned on these prompts, the
-    sweep's grids), ``ratio`` = model risk / algorithm risk and ``diff`` = the
+    For each algorithm of :data:`BASELINES` (:func:`reference_risks`),
+    ``ratio`` = model risk / algorithm risk and ``diff`` = the
     mean per-prompt difference with its paired standard error ``diff_sem``;
     ``below`` says the model is below the algorithm by more than 2 SE.
     ``bayes_ratio`` is the distance to the Bayes-optimal floor. With
@@ -198,16 +227,9 @@ def convergence(model: ICLTransformer, task: Problem, n: int, earlier: ICLTransf
     ``(risk_earlier - risk) / risk_earlier``, with its paired SE.
     """
     data = EvalSet.draw(task, n, trials, queries, seed)
-    p = data.problems
-    setting = task.at(n)
     mine = model_risk(model, data)
-    result: dict[str, Any] = {"n": n, "trials": trials, **_summary(mine), "algorithms": {}}
-    for name in BASELINES:
-        tuner = Tuner(METHODS[name], "oracle", setting)
-        tuner.keep(tuner.evaluate(p))
-        chosen = np.array([tuner.result()["hyperparameter"]])
-        W = METHODS[name].fit(p.X, p.y, chosen, setting, p.support)[0][0]
-        theirs = np.sum((W - p.w_star) ** 2, axis=1)
+    result: dict[str, Any] = {"n": n, "trials": trials, **risk_summary(mine), "algorithms": {}}
+    for name, theirs in reference_risks(data, task).items():
         diff = mine - theirs
         sem = float(diff.std(ddof=1) / np.sqrt(diff.size))
         result["algorithms"][name] = {"risk": float(theirs.mean()), "ratio": float(mine.mean() / theirs.mean()),
@@ -215,10 +237,7 @@ def convergence(model: ICLTransformer, task: Problem, n: int, earlier: ICLTransf
                                       "below": bool(diff.mean() < -2 * sem)}
     result["bayes_ratio"] = result["algorithms"]["bayes"]["ratio"]
     if earlier is not None:
-        before = model_risk(earlier, data)
-        gain = (before - mine) / before.mean()
-        result["late_gain"] = float(gain.mean())
-        result["late_gain_sem"] = float(gain.std(ddof=1) / np.sqrt(gain.size))
+        result.update(late_gain(model_risk(earlier, data), mine))
     return result
 
 
@@ -291,12 +310,12 @@ def pruning(model: ICLTransformer, task: Problem, importance: dict[str, Any], ns
                               "risk": {k: [] for k in ("full", *masks, *(["single_head"] if single else []))}}
     for n in ns:
         data = EvalSet.draw(task, n, trials, queries, seed)
-        result["risk"]["full"].append(_summary(model_risk(model, data)))
+        result["risk"]["full"].append(risk_summary(model_risk(model, data)))
         for name, keep in masks.items():
             with masked(model, keep):
-                result["risk"][name].append(_summary(model_risk(model, data)))
+                result["risk"][name].append(risk_summary(model_risk(model, data)))
         if single is not None:
-            result["risk"]["single_head"].append(_summary(model_risk(single, data)))
+            result["risk"]["single_head"].append(risk_summary(model_risk(single, data)))
     return result
 
 
