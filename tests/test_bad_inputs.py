@@ -194,7 +194,8 @@ def test_bad_input_exits_2_with_one_line(argv, fragment, needs_torch, files, cap
     assert not (files["root"].parent / "ESCAPED").exists()
 
 
-@pytest.mark.parametrize("command", [["train", "--out", "{root}/t"], ["analyze", "{root}/run"], ["budget", "{root}/run"]])
+@pytest.mark.parametrize("command", [["train", "--out", "{root}/t"], ["analyze", "{root}/run"],
+                                     ["budget", "{root}/run"]])
 def test_torch_commands_without_torch_name_the_extra(command, files, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` now fails as if it were not installed
     code, err = run_cli([arg.format(**files) for arg in command], capsys)

@@ -122,8 +122,10 @@ def test_model_config_validation():
         TrainConfig.from_dict({"d": 3, "layers": 2})
 
 
+SHIPPED_CONFIGS = sorted((ROOT / "simulations" / "transformer" / "configs").glob("*.json"))
 
-@pytest.mark.parametrize("path", sorted((ROOT / "simulations/transformer/configs").glob("*.json")), ids=lambda p: p.stem)
+
+@pytest.mark.parametrize("path", SHIPPED_CONFIGS, ids=lambda p: p.stem)
 def test_shipped_configs_are_valid_train_configs(path):
     config = TrainConfig.from_dict(read_config(path, "--config"))
     assert config.steps > 0 and config.model_config().d == config.d
