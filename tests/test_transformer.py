@@ -347,7 +347,7 @@ def test_budget_command(tmp_path, capsys):
     assert main(["budget", runs[0], unfinished, "--out", str(out)]) == 2
     assert "unfinished run (step 5 of 10)" in capsys.readouterr().err
     assert main(["budget", runs[0], other_task, "--out", str(out)]) == 2
-    assert "trained on a different task" in capsys.readouterr().err
+    assert "runs on different tasks" in capsys.readouterr().err
 
 
 def test_cli_import_does_not_import_torch():

@@ -47,9 +47,6 @@ def run(args: argparse.Namespace) -> int:
         model, config, step = load_model(path)
         if step < config.steps:
             raise ValueError(f"{path}: unfinished run (step {step} of {config.steps}); finish it with --resume")
-        if runs and config.problem != runs[0][1].problem:
-            raise ValueError(f"{path}: trained on a different task ({config.problem}) than {args.runs[0]} "
-                             f"({runs[0][1].problem})")
         snapshot = (path if path.is_dir() else path.parent) / SNAPSHOT
         runs.append((model, config, load_model(snapshot)[0] if snapshot.exists() else None))
     n = args.n or runs[0][1].d

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from .analysis import EvalSet, risk_summary, late_gain, model_risk, reference_risks
+from .analysis import EvalSet, late_gain, model_risk, reference_risks, risk_summary
 from .model import ICLTransformer
 from .train import TrainConfig
 
@@ -73,7 +73,8 @@ def budget_curve(runs: Sequence[tuple[ICLTransformer, TrainConfig, ICLTransforme
     for model, config, earlier in runs:
         mine = model_risk(model, data)
         row = {"heads": list(config.heads), "seed": config.seed, "steps": config.steps,
-               "prompts": config.steps * config.batch, **risk_summary(mine), "bayes_ratio": float(mine.mean() / floor)}
+               "prompts": config.steps * config.batch, **risk_summary(mine),
+               "bayes_ratio": float(mine.mean() / floor)}
         if earlier is not None:
             row.update(late_gain(model_risk(earlier, data), mine))
             row["converged"] = row["late_gain"] < LATE_GAIN_LIMIT
