@@ -50,7 +50,7 @@ def budget_curve(runs: Sequence[tuple[ICLTransformer, TrainConfig, ICLTransforme
     -------
     dict
         ``n``, ``trials``, ``late_gain_limit``; ``algorithms``: name -> {risk, sem}; ``runs``: one row per
-        run in the given order with ``heads``, ``seed``, ``steps``, ``prompts``, ``risk``, ``sem``,
+        run in the given order with ``heads``, ``seed``, ``steps``, ``batch``, ``prompts``, ``risk``, ``sem``,
         ``bayes_ratio`` and, with ``earlier``, ``late_gain``, ``late_gain_sem`` and ``converged``.
 
     Examples
@@ -72,7 +72,7 @@ def budget_curve(runs: Sequence[tuple[ICLTransformer, TrainConfig, ICLTransforme
     rows = []
     for model, config, earlier in runs:
         mine = model_risk(model, data)
-        row = {"heads": list(config.heads), "seed": config.seed, "steps": config.steps,
+        row = {"heads": list(config.heads), "seed": config.seed, "steps": config.steps, "batch": config.batch,
                "prompts": config.steps * config.batch, **risk_summary(mine),
                "bayes_ratio": float(mine.mean() / floor)}
         if earlier is not None:

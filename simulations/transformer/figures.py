@@ -96,18 +96,21 @@ def plot_probing(path: Path, res: dict[str, Any], title: str) -> None:
 
 
 def plot_budget(path: Path, res: dict[str, Any], title: str) -> None:
-    """Risk at n against the training budget (prompts), one colour per head count, beside the algorithms.
+    """Risk at n against the training budget (prompts), one colour per (heads, batch), beside the algorithms.
 
     Each run is a point with a 2 SE bar, filled when it meets rule (b) (late gain below
     ``res["late_gain_limit"]``) and hollow when it does not (or has no 80% snapshot); a line joins the
-    mean over seeds at each budget. Head counts are dodged sideways by a few percent so that their
-    points do not overlap. The algorithms are horizontal lines in their fixed styles.
+    mean over seeds at each budget. Groups are dodged sideways by a few percent so that their points do
+    not overlap. The algorithms are horizontal lines in their fixed styles.
     """
     fig, ax = plt.subplots(figsize=(8.6, 4.4))
-    groups: dict[tuple[int, ...], list[dict[str, Any]]] = {}
+    groups: dict[tuple[tuple[int, ...], int], list[dict[str, Any]]] = {}
     for row in res["runs"]:
-        groups.setdefault(tuple(row["heads"]), []).append(row)
-    for k, (colour, (heads, rows)) in enumerate(zip(MODEL_COLOURS, sorted(groups.items(), reverse=True))):
+        groups.setdefault((tuple(row["heads"]), row["batch"]), []).append(row)
+    ordered = sorted(groups.items(), key=lambda item: (item[0][1], tuple(-h for h in item[0][0])))
+    colours = [*MODEL_COLOURS, *(f"C{i}" for i in range(10))]
+    for k, ((heads, batch), rows) in enumerate(ordered):
+        colour = colours[k % len(colours)]
         dodge = 1.04 ** (k - (len(groups) - 1) / 2)
         for row in rows:
             ax.errorbar(row["prompts"] * dodge, row["risk"], yerr=2 * row["sem"], fmt="o", ms=5, capsize=2,
@@ -115,12 +118,12 @@ def plot_budget(path: Path, res: dict[str, Any], title: str) -> None:
         budgets = sorted({row["prompts"] for row in rows})
         means = [np.mean([row["risk"] for row in rows if row["prompts"] == b]) for b in budgets]
         ax.plot([b * dodge for b in budgets], means, "-", color=colour, lw=1.4,
-                label=f"heads {list(heads)} (line: mean over seeds)")
+                label=f"heads {list(heads)}, batch {batch} (line: mean over seeds)")
     for name, ref in res["algorithms"].items():
         style = STYLES[name]
         ax.axhline(ref["risk"], color=style["color"], ls="--", lw=1, label=style["label"])
     ax.plot([], [], "o", color="0.3", mfc="0.3", label=f"filled: late gain < {res['late_gain_limit']:.0%} (rule b)")
-    ax.plot([], [], "o", color="0.3", mfc="white", label="hollow: still improving")
+    ax.plot([], [], "o", color="0.3", mfc="white", label="hollow: still improving (or no 80% snapshot)")
     ax.set(xlabel="training prompts (steps x batch)", ylabel=f"excess risk at n = {res['n']}", xscale="log",
            yscale="log", title=title)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
