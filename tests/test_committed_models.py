@@ -1,8 +1,9 @@
 """The committed trained models (docs/data/models) load and reproduce the numbers the docs cite.
 
 Nothing is retrained here: each model is loaded from its committed checkpoint
-and evaluated on the convergence check's prompts (``analysis.convergence``:
-2000 prompts at n = d, seed 5, as ``sparse-icl analyze`` draws them). Its
+and evaluated on the convergence check's prompts (``budget.budget_curve``
+draws those of ``analysis.convergence``: 2000 prompts at n = d, seed 5, as
+``sparse-icl analyze`` does). Its
 risk, and the gain of the last 20% of training measured against the
 committed ``checkpoint_80pct.pt``, must match the committed
 ``convergence.json`` that docs/transformer.md and docs/claims.md quote.
@@ -19,9 +20,8 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from simulations.transformer import load_model  # noqa: E402
-from simulations.transformer.analysis import EvalSet, model_risk  # noqa: E402
 from simulations.transformer.budget import LATE_GAIN_LIMIT, budget_curve  # noqa: E402
-from simulations.transformer.train import SNAPSHOT  # noqa: E402
+from simulations.transformer.train import load_snapshot  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ROOT / "docs" / "data" / "models"
@@ -59,32 +59,22 @@ def test_every_committed_model_loads_with_its_config(name):
     assert out.shape == (2, 3) and torch.isfinite(out).all()
 
 
-@pytest.mark.parametrize("name, analysis", sorted(CITED.items()))
-def test_committed_model_reproduces_its_cited_convergence_numbers(name, analysis):
-    cited = json.loads((FIGURES / analysis / "convergence.json").read_text())
-    model, config, _ = load_model(MODELS / name)
-    data = EvalSet.draw(config.problem, cited["n"], cited["trials"], queries=16, seed=5)
-    risk = model_risk(model, data)
-    np.testing.assert_allclose(risk.mean(), cited["risk"], rtol=1e-5)
-    before = model_risk(load_model(MODELS / name / SNAPSHOT)[0], data)
-    gain = (before - risk) / before.mean()
-    np.testing.assert_allclose(gain.mean(), cited["late_gain"], rtol=1e-4)
-
-
-def test_budget_curve_reproduces_the_convergence_check_of_each_run():
-    """``budget.budget_curve`` and ``analysis.convergence`` draw the same prompts: one run's numbers agree."""
-    names = ["d8s1_64k_h8_seed1", "d8s1_128k_h1_seed0"]
+def test_committed_models_reproduce_their_cited_convergence_numbers():
+    """Every cited model's risk, late gain and reference risks at n = d, through ``budget.budget_curve``
+    (the convergence check's prompts), equal the committed ``convergence.json``."""
+    names = sorted(CITED)
     runs = []
     for name in names:
         model, config, _ = load_model(MODELS / name)
-        runs.append((model, config, load_model(MODELS / name / SNAPSHOT)[0]))
+        runs.append((model, config, load_snapshot(MODELS / name)))
     result = budget_curve(runs, n=8)
     for name, row in zip(names, result["runs"]):
         cited = json.loads((FIGURES / CITED[name] / "convergence.json").read_text())
+        assert (cited["n"], cited["trials"]) == (result["n"], result["trials"])
         np.testing.assert_allclose([row["risk"], row["sem"], row["bayes_ratio"]],
-                                   [cited["risk"], cited["sem"], cited["bayes_ratio"]], rtol=1e-5)
+                                   [cited["risk"], cited["sem"], cited["bayes_ratio"]], rtol=1e-5, err_msg=name)
         np.testing.assert_allclose([row["late_gain"], row["late_gain_sem"]],
-                                   [cited["late_gain"], cited["late_gain_sem"]], rtol=1e-4)
+                                   [cited["late_gain"], cited["late_gain_sem"]], rtol=1e-4, err_msg=name)
         assert row["converged"] == (cited["late_gain"] < LATE_GAIN_LIMIT)
         for algorithm, ref in result["algorithms"].items():
             assert ref["risk"] == pytest.approx(cited["algorithms"][algorithm]["risk"], rel=1e-12)

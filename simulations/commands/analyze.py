@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
 
     from simulations.transformer.analysis import analyse_all
     from simulations.transformer.figures import draw_all
-    from simulations.transformer.train import SNAPSHOT, load_model
+    from simulations.transformer.train import load_model, load_snapshot
     from simulations.transformer.verdicts import decide, markdown
 
     if args.trials < 4:
@@ -87,8 +87,7 @@ def run(args: argparse.Namespace) -> int:
         model_k, config_k, _ = (model, config, step) if k == 0 else load_model(path)
         if k and {**asdict(config_k), "seed": 0} != {**asdict(config), "seed": 0}:
             raise ValueError(f"--seeds {path}: not the configuration of {args.checkpoint} with another seed")
-        snapshot = (path if path.is_dir() else path.parent) / SNAPSHOT
-        earlier = load_model(snapshot)[0] if snapshot.exists() else None
+        earlier = load_snapshot(path)
         results = analyse_all(model_k, task, ns, n_probe, trials=args.trials, single=single, seed=args.seed,
                               compare=compare if k == 0 else None, earlier=earlier)
         run_out = out if k == 0 else output_dir(out / f"seed_{config_k.seed}")

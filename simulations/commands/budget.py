@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
 
     from simulations.transformer.budget import budget_curve
     from simulations.transformer.figures import plot_budget
-    from simulations.transformer.train import SNAPSHOT, load_model
+    from simulations.transformer.train import load_model, load_snapshot
 
     if args.trials < 4:
         raise ValueError(f"--trials must be >= 4, got {args.trials}")
@@ -47,8 +47,7 @@ def run(args: argparse.Namespace) -> int:
         model, config, step = load_model(path)
         if step < config.steps:
             raise ValueError(f"{path}: unfinished run (step {step} of {config.steps}); finish it with --resume")
-        snapshot = (path if path.is_dir() else path.parent) / SNAPSHOT
-        runs.append((model, config, load_model(snapshot)[0] if snapshot.exists() else None))
+        runs.append((model, config, load_snapshot(path)))
     n = args.n or runs[0][1].d
     result = budget_curve(runs, n, trials=args.trials)
     output_dir(args.out)

@@ -408,6 +408,17 @@ def load_model(path: str | os.PathLike, device: str = "cpu") -> tuple[ICLTransfo
     return model.eval(), config, state["step"]
 
 
+def load_snapshot(path: str | os.PathLike, device: str = "cpu") -> ICLTransformer | None:
+    """The run at 80% of its steps (``checkpoint_80pct.pt`` beside the checkpoint ``path``), or None.
+
+    ``path`` is a checkpoint file or its run directory, as for :func:`load_model`; the late-gain
+    check of the convergence rule compares the two.
+    """
+    path = Path(path)
+    snapshot = (path if path.is_dir() else path.parent) / SNAPSHOT
+    return load_model(snapshot, device)[0] if snapshot.exists() else None
+
+
 def _check_resumable(saved: dict, config: TrainConfig) -> None:
     current, defaults = asdict(config), asdict(TrainConfig())
     # a key missing from an older checkpoint had its default then
