@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Everything that needs a GPU, in one command, from the repository root of a CUDA machine:
 #
-#     bash benchmarks/gpu_suite.sh [--dry-run] [train|tests|bench|all]...     (default: all = train tests bench)
+#     bash benchmarks/gpu_suite.sh [--dry-run] [profile|train|tests|bench|all]...     (default: all = train tests bench)
 #
 #   train  the heads sweep of configs/gpu_heads.json (d = 8, s = 1; h = 8 and h = 1 with seeds 0, 1, 2, and
 #          h = 4, 2 with seed 0), eight trainings at once on the GPU, their step count sized to TRAIN_MINUTES
@@ -10,13 +10,15 @@
 #          gpu_heads_2.tgz next to the logs. Analyse them on any machine: docs/transformer.md, "GPU runs".
 #   tests  the GPU-marked tests (CuPy against NumPy, device RNG, real out-of-memory halving, float32, the
 #          CLI on cupy, the Lasso on cupy)
+#   profile  benchmarks/lasso_profile.py alone (CUDA_LAUNCH_BLOCKING=1): where the Lasso spends its GPU time, in
+#          half a minute, for a short call that trains as well (`profile train`)
 #   bench  benchmarks/bench_scale.py --backend cupy (float64 and float32), benchmarks/lasso.py,
 #          benchmarks/lasso_profile.py (CUDA_LAUNCH_BLOCKING=1), benchmarks/bench_solvers.py: the numbers of
 #          docs/performance.md's GPU section
 #
 # `all` takes longer than one 10-minute call of a lent machine: run `train`, then `tests bench`.
-# Each step has a hard time limit (seconds: TRAIN_LIMIT 540, TESTS_LIMIT 90, BENCH_LIMIT 75 for bench_scale
-# float64, then 60, 30, 30 and 45 for lasso.py, lasso_profile.py, bench_solvers.py and bench_scale float32);
+# Each step has a hard time limit (seconds: TRAIN_LIMIT 540, TESTS_LIMIT 90, PROFILE_LIMIT 30 for lasso_profile.py,
+# BENCH_LIMIT 75 for bench_scale float64, then 60, 30 and 45 for lasso.py, bench_solvers.py and bench_scale float32);
 # a step that runs out is killed and the suite goes on, keeping its partial log. Logs go to $OUT (the device
 # tool's folder) or runs/gpu/: train.txt, gpu_tests.txt and bench.txt (five files with the two archives, within
 # the device tool's eight); every step's first line names the date and the GPU.
@@ -37,9 +39,9 @@ STAGES=()
 for arg in "$@"; do
     case $arg in
         --dry-run) DRY=1 ;;
-        train|tests|bench) STAGES+=("$arg") ;;
+        profile|train|tests|bench) STAGES+=("$arg") ;;
         all) STAGES+=(train tests bench) ;;
-        *) echo "usage: $0 [--dry-run] [train|tests|bench|all]..." >&2; exit 2 ;;
+        *) echo "usage: $0 [--dry-run] [profile|train|tests|bench|all]..." >&2; exit 2 ;;
     esac
 done
 [[ ${#STAGES[@]} -eq 0 ]] && STAGES=(train tests bench)
@@ -95,23 +97,29 @@ json.dump(c, open(sys.argv[2], 'w'))" simulations/transformer/configs/gpu_heads.
 
 tests() {
     if [[ $DRY == 1 ]]; then  # the GPU tests skip without CuPy: collect them, to catch import errors
-        step gpu_tests gpu_tests "${TESTS_LIMIT:-90}" "$PY" -m pytest -q -p no:cacheprovider --collect-only -m gpu \
+        step gpu_tests gpu_tests "${TESTS_LIMIT:-90}" "$PY" -m pytest -p no:cacheprovider --collect-only -m gpu \
             tests/test_gpu.py tests/test_lasso.py
     else
-        step gpu_tests gpu_tests "${TESTS_LIMIT:-90}" "$PY" -m pytest -q -p no:cacheprovider -m gpu \
+        step gpu_tests gpu_tests "${TESTS_LIMIT:-90}" "$PY" -m pytest -p no:cacheprovider -m gpu \
             tests/test_gpu.py tests/test_lasso.py
     fi
 }
 
+profile() {  # profile LOG: the Lasso engine's cProfile, appended to $LOGS/LOG.txt
+    local args=(--instances 20000)  # 10^5 instances ran past 35 s under CUDA_LAUNCH_BLOCKING on an H100
+    [[ $DRY == 1 ]] && args=(--instances 50 --top 5)
+    CUDA_LAUNCH_BLOCKING=1 step "${1:-profile}" lasso_profile "${PROFILE_LIMIT:-30}" "$PY" benchmarks/lasso_profile.py "${args[@]}"
+}
+
 bench() {
-    local limit=${BENCH_LIMIT:-75} size=() lasso=() solvers=() profile=()
+    local limit=${BENCH_LIMIT:-75} size=() lasso=() solvers=()
     if [[ $DRY == 1 ]]; then
         size=(--tiny) lasso=(--instances 20 --loop-instances 2 --gpu-instances 20 --rounds 1 --tols 1e-4)
-        solvers=(--n 16 --d 8 --trials 20 --loop-trials 2) profile=(--instances 50 --top 5)
+        solvers=(--n 16 --d 8 --trials 20 --loop-trials 2)
     fi
     step bench bench_scale_float64 "$limit" "$PY" benchmarks/bench_scale.py --backend $BACKEND "${size[@]}"
     step bench bench_lasso $((limit * 4 / 5)) "$PY" benchmarks/lasso.py "${lasso[@]}"
-    CUDA_LAUNCH_BLOCKING=1 step bench lasso_profile $((limit * 2 / 5)) "$PY" benchmarks/lasso_profile.py "${profile[@]}"
+    profile bench
     step bench bench_solvers $((limit * 2 / 5)) "$PY" benchmarks/bench_solvers.py "${solvers[@]}"
     step bench bench_scale_float32 $((limit * 3 / 5)) "$PY" benchmarks/bench_scale.py --backend $BACKEND --dtype float32 "${size[@]}"
 }

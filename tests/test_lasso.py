@@ -276,3 +276,19 @@ def test_cupy_matches_numpy():
     assert isinstance(W_cp, cupy.ndarray)
     assert info_cp.converged.all()
     np.testing.assert_allclose(cupy.asnumpy(W_cp), W_np, rtol=0, atol=1e-8)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(allow_nan=False, width=64), min_size=1, max_size=20),
+       st.lists(st.floats(min_value=0.0, allow_nan=False, width=64), min_size=1, max_size=20))
+def test_soft_threshold_is_bitwise_the_sign_formula(z, t):
+    """z - min(max(z, -t), t) == sign(z) max(|z| - t, 0), bit for bit up to the sign of zero, infinities included."""
+    from solvers._lasso_cd import soft_threshold
+
+    size = min(len(z), len(t))
+    z, t = np.array(z[:size]), np.array(t[:size])
+    with np.errstate(invalid="ignore"):
+        expected = np.sign(z) * np.maximum(np.abs(z) - t, 0.0)
+        got = soft_threshold(z, t)
+    finite = np.isfinite(expected)
+    assert np.array_equal(got[finite], expected[finite])

@@ -245,6 +245,10 @@ class TrainStep:
         self.generator.manual_seed(config.seed + 1)
         self.length_generator = (self.generator if self.device.type == "cpu"
                                  else torch.Generator().manual_seed(config.seed + 2))
+        if config.compile != "none":
+            # Inductor's memory-coalescing tiling analysis asserts on symbolic sizes (torch 2.11, H100: the
+            # context length n is dynamic here); without it Inductor tiles as it did before that analysis.
+            torch._inductor.config.triton.coalesce_tiling_analysis = False
         self.forward = (self.model if config.compile == "none"
                         else torch.compile(self.model, mode=config.compile, dynamic=True))
         self.model.train()
