@@ -38,6 +38,7 @@ CITED = {
     "d8s1_128k_h8_seed2": "d8s1_128k_h8/seed_2",
     "d8s1_128k_h1_seed0": "d8s1_128k_h1",
     "d8s1_256k_h1_seed0": "d8s1_256k_h1",
+    "d8s1_256k_h8_seed0": "d8s1_256k_h8",
 }
 
 
