@@ -153,6 +153,41 @@ def test_resume_reproduces_uninterrupted_run(tmp_path):
               progress=False)
 
 
+def test_learning_rate_holds_the_floor_after_the_decay():
+    """A hold of H steps leaves the first ``steps - H`` rates of the unheld schedule unchanged, then lr / 10."""
+    from simulations.transformer.train import learning_rate
+    short, held = TrainConfig(**TINY, steps=60), TrainConfig(**TINY, steps=75, hold=15)
+    assert [learning_rate(short, t) for t in range(60)] == [learning_rate(held, t) for t in range(60)]
+    assert all(learning_rate(held, t) == pytest.approx(TINY["lr"] / 10) for t in range(60, 75))
+    assert learning_rate(held, 40) > learning_rate(held, 50) > TINY["lr"] / 10
+    with pytest.raises(ValueError, match="hold must be in"):
+        TrainConfig(**TINY, steps=60, hold=41)  # past steps - warmup
+
+
+def test_prolonging_a_finished_run_at_its_floor_equals_training_the_held_schedule(tmp_path):
+    """Resuming a finished 60-step run with steps=75, hold=15 is the 75-step held run, bit for bit; its
+    80% snapshot (step 60) is the 60-step run's final model. A longer decay is refused."""
+    held = TrainConfig(**TINY, steps=75, hold=15, dtype="float64")
+    scratch = train(held, tmp_path / "scratch", progress=False)
+    train(TrainConfig(**TINY, steps=60, dtype="float64"), tmp_path / "short", progress=False)
+    short_final = load_model(tmp_path / "short")[0].state_dict()
+    prolonged = train(held, tmp_path / "short", resume=True, progress=False)
+    assert prolonged.finished and prolonged.step == 75
+    for (name, a), (_, b) in zip(scratch.model.state_dict().items(), prolonged.model.state_dict().items()):
+        assert torch.equal(a, b), name
+    snapshot = load_model(tmp_path / "short" / "checkpoint_80pct.pt")
+    assert snapshot[2] == 60
+    assert all(torch.equal(short_final[k], v) for k, v in snapshot[0].state_dict().items())
+    for (name, a), (_, b) in zip(load_model(tmp_path / "scratch" / "checkpoint_80pct.pt")[0].state_dict().items(),
+                                 snapshot[0].state_dict().items()):
+        assert torch.equal(a, b), name
+    strip = lambda path: [{k: v for k, v in json.loads(line).items() if k != "seconds"}  # noqa: E731
+                          for line in path.read_text().splitlines()]
+    assert strip(tmp_path / "scratch" / "metrics.jsonl") == strip(tmp_path / "short" / "metrics.jsonl")
+    with pytest.raises(ValueError, match="decay ends"):
+        train(TrainConfig(**TINY, steps=90, dtype="float64"), tmp_path / "short", resume=True, progress=False)
+
+
 def test_huber_objective_matches_mse_on_small_residuals_and_bounds_large_ones():
     """2 * Huber: the same gradient as the MSE for |r| <= delta, slope 2 delta beyond."""
     from simulations.transformer.train import TrainStep
@@ -307,7 +342,9 @@ def test_train_and_analyze_commands(tmp_path, capsys):
     run = tmp_path / "run"
     assert main(["train", "--config", str(config), "--out", str(run), "--steps", "20", "--no-progress"]) == 0
     assert json.loads((run / "config.json").read_text())["steps"] == 20
-    assert main(["train", "--out", str(run), "--resume", "--steps", "30", "--no-progress"]) == 0
+    assert main(["train", "--out", str(run), "--resume", "--steps", "30", "--no-progress"]) == 2
+    assert "decay ends" in capsys.readouterr().err  # a longer decay would change the steps already taken
+    assert main(["train", "--out", str(run), "--resume", "--steps", "30", "--hold", "10", "--no-progress"]) == 0
     assert load_model(run)[2] == 30
     out = tmp_path / "analysis"
     assert main(["analyze", str(run), "--out", str(out), "--trials", "40", "--ns", "4,8"]) == 0

@@ -2,7 +2,8 @@
 
 Settings come from ``--config FILE.json`` (keys of ``TrainConfig``), then
 individual flags, which override the file. ``--resume`` continues the run in
-``--out`` from its checkpoint; ``--max-minutes`` stops cleanly after a
+``--out`` from its checkpoint (``--steps`` and ``--hold`` raised by the same
+amount prolong it at its floor rate); ``--max-minutes`` stops cleanly after a
 checkpoint, so a long run can be done in chained chunks.
 """
 
@@ -39,6 +40,8 @@ FIELD_FLAGS = (
                   "(default 0.001)"),
     ("weight-decay", float, "AdamW weight decay (default 0)"),
     ("warmup", int, "steps of linear learning-rate warm-up (default 100)"),
+    ("hold", int, "last steps held at lr / 10 after the decay; with --resume, raising steps and hold together "
+                  "prolongs a run at its floor rate, bit for bit (default 0)"),
     ("grad-clip", float, "clip the gradient norm at this value; 0: no clipping (default 1)"),
     ("loss", str, "training objective: mse, or huber (the MSE's gradient for residuals up to huber-delta, "
                   "bounded beyond) (default mse)"),

@@ -16,8 +16,13 @@ Context lengths. Each step uses one n, drawn uniformly from
 ``[n_min, n_hi(t)]``; with a curriculum ``n_hi`` grows linearly from ``n_min``
 to ``n_max`` over ``curriculum_steps`` steps (0: always ``n_max``).
 
-Optimiser: AdamW with linear warm-up and cosine decay to ``lr / 10``, the
-learning rate being a function of the step alone. Checkpoints hold the model,
+Optimiser: AdamW with linear warm-up, cosine decay to ``lr / 10``, and an
+optional ``hold`` of steps at ``lr / 10`` after the decay, the learning rate
+being a function of the step alone. A held schedule is the unheld one of
+``steps - hold`` steps, prolonged at its floor: a finished run resumes into it
+bit for bit, and the last 20% of a run whose hold is a fifth of its steps
+measure what training at a constant rate still gains (a plateau test that the
+decay does not confound). Checkpoints hold the model,
 optimiser, step, both random states and the config, so a run stopped at any
 checkpoint and resumed reproduces the uninterrupted run bit for bit (same
 device and threads). ``max_minutes`` stops a run cleanly (checkpoint first),
@@ -69,7 +74,8 @@ class TrainConfig:
     optional linear ``curriculum_steps``; ``queries`` query points per prompt.
     Model: ``heads`` (per layer), ``width``, ``head_dim``, ``attention``,
     ``mlp``, ``init_std`` (see :class:`~.model.ModelConfig`). Optimisation:
-    ``steps``, ``batch``, ``lr``, ``weight_decay``, ``warmup``, ``grad_clip``,
+    ``steps``, ``batch``, ``lr``, ``weight_decay``, ``warmup``, ``hold`` (steps at
+    ``lr / 10`` after the decay, see :func:`learning_rate`), ``grad_clip``,
     ``loss`` ("mse" or "huber") and ``huber_delta``.
     Bookkeeping: ``seed``, ``device`` ("cpu", "cuda" or "auto"), ``dtype``
     ("float32" or "float64"), ``compile`` (:data:`COMPILE_MODES`; compiled
@@ -96,6 +102,7 @@ class TrainConfig:
     lr: float = 1e-3
     weight_decay: float = 0.0
     warmup: int = 100
+    hold: int = 0
     grad_clip: float = 1.0
     loss: str = "mse"
     huber_delta: float = 1.0
@@ -122,6 +129,9 @@ class TrainConfig:
                 raise ValueError(f"{name} must be finite, got {getattr(self, name)!r}")
         if self.curriculum_steps < 0 or self.warmup < 0 or self.weight_decay < 0 or self.grad_clip < 0:
             raise ValueError("curriculum_steps, warmup, weight_decay and grad_clip must be >= 0")
+        if not 0 <= self.hold <= max(0, self.steps - self.warmup):
+            raise ValueError(f"hold must be in [0, max(0, steps - warmup) = {max(0, self.steps - self.warmup)}], "
+                             f"got {self.hold}")
         if self.loss not in LOSSES:
             raise ValueError(f"loss must be one of {LOSSES}, got {self.loss!r}")
         if not (math.isfinite(self.huber_delta) and self.huber_delta > 0):
@@ -143,7 +153,7 @@ class TrainConfig:
             return isinstance(value, (int, float)) and not isinstance(value, bool)
 
         kinds = {"an integer": (integer, ("d", "s", "n_min", "n_max", "curriculum_steps", "queries", "steps",
-                                          "batch", "warmup", "seed", "log_every", "checkpoint_every")),
+                                          "batch", "warmup", "hold", "seed", "log_every", "checkpoint_every")),
                  "an integer or null": (lambda v: v is None or integer(v), ("width", "head_dim")),
                  "a number": (number, ("sigma", "lr", "weight_decay", "grad_clip", "huber_delta")),
                  "a number or null": (lambda v: v is None or number(v), ("init_std",)),
@@ -201,10 +211,20 @@ def sample_batch(config: TrainConfig, n: int, generator: torch.Generator, device
 
 
 def learning_rate(config: TrainConfig, step: int) -> float:
-    """Linear warm-up over ``warmup`` steps, then cosine decay from ``lr`` to ``lr / 10``."""
+    r"""The rate of step ``t`` (from 0): warm-up, cosine decay, hold.
+
+    With :math:`\eta` = ``lr``, :math:`W` = ``warmup`` and :math:`D` = ``steps - hold``
+    (the end of the decay),
+
+    .. math::
+        \eta_t = \eta \frac{t + 1}{W} \ (t < W), \qquad
+        \eta_t = \eta \Big(0.1 + 0.45 \big(1 + \cos \pi \min(1, \tfrac{t - W}{D - W})\big)\Big) \ (t \ge W),
+
+    so the rate sits at :math:`\eta / 10` for the last ``hold`` steps.
+    """
     if step < config.warmup:
         return config.lr * (step + 1) / config.warmup
-    progress = (step - config.warmup) / max(1, config.steps - config.warmup)
+    progress = (step - config.warmup) / max(1, config.steps - config.hold - config.warmup)
     return config.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
 
 
@@ -319,9 +339,11 @@ def train(config: TrainConfig, out: str | os.PathLike, resume: bool = False, max
     ``out/checkpoint_80pct.pt`` at 80% of the steps (the convergence check
     compares the two).
     With ``resume`` the run continues from ``out/checkpoint.pt``, whose config
-    must equal ``config`` except for ``steps`` and ``device``. ``max_minutes``
-    and ``stop_after`` (steps in this call) end the call early, after a
-    checkpoint, without changing the schedule (which depends on ``steps``).
+    must equal ``config`` except for ``device``, and for ``steps`` and ``hold``
+    where the end of the decay ``steps - hold`` is the same (a longer hold
+    prolongs a run, finished or not, at its floor rate: the schedule of the steps
+    already taken is unchanged). ``max_minutes`` and ``stop_after`` (steps in this
+    call) end the call early, after a checkpoint, without changing the schedule.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -329,7 +351,11 @@ def train(config: TrainConfig, out: str | os.PathLike, resume: bool = False, max
     step = 0
     if resume:
         step = runner.load_state(out / CHECKPOINT)
+        if step > config.steps:
+            raise ValueError(f"--resume: the checkpoint is at step {step}, past steps = {config.steps}")
         _truncate_metrics(out / METRICS, step)
+        if step == round(SNAPSHOT_FRACTION * config.steps):  # a prolonged run starts at its snapshot
+            runner.save_state(out / SNAPSHOT, step)
     elif (out / METRICS).exists():
         (out / METRICS).unlink()
     (out / "config.json").write_text(json.dumps(asdict(config), indent=2) + "\n")
@@ -425,10 +451,13 @@ def load_snapshot(path: str | os.PathLike, device: str = "cpu") -> ICLTransforme
 
 def _check_resumable(saved: dict, config: TrainConfig) -> None:
     current, defaults = asdict(config), asdict(TrainConfig())
-    # a key missing from an older checkpoint had its default then
-    diff = sorted(k for k in current if k not in ("steps", "device") and saved.get(k, defaults[k]) != current[k])
+    saved = {k: saved.get(k, defaults[k]) for k in current}  # a key missing from an older checkpoint had its default
+    diff = sorted(k for k in current if k not in ("steps", "hold", "device") and saved[k] != current[k])
     if diff:
         raise ValueError(f"--resume: config differs from the checkpoint's in {diff}")
+    if saved["steps"] - saved["hold"] != config.steps - config.hold:
+        raise ValueError(f"--resume: the decay ends at step steps - hold = {config.steps - config.hold}, "
+                         f"the checkpoint's at {saved['steps'] - saved['hold']}; steps may change only with the hold")
 
 
 def _truncate_metrics(path: Path, step: int) -> None:
