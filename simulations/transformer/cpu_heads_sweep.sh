@@ -58,7 +58,7 @@ wanted 1 && queue "d8s1_h8_seed0 $X1 8 0" "d8s1_h2_seed0 $X1 2 0" "d8s1_h8_seed1
 wanted 2 && queue "d8s1_h1_seed0 $X1 1 0" "d8s1_h4_seed0 $X1 4 0" "d8s1_h1_seed1 $X1 1 1" "d8s1_h1_seed2 $X1 1 2" \
       "d8s1_64k_h1_seed0 $X2 1 0" "d8s1_64k_h4_seed0 $X2 4 0" "d8s1_64k_h8_seed2 $X2 8 2" \
       "d8s1_64k_h1_seed2 $X2 1 2" "d8s1_128k_h1_seed0 $X3 1 0" "d8s1_128k_h8_seed2 $X3 8 2" \
-      "d8s1_256k_h8_seed0 $X4 8 0" "d8s1_320k_h8_seed0 $X5 8 0 d8s1_256k_h8_seed0" "d8s1_256k_h8_seed2 $X4 8 2" \
-      "d8s1_320k_h8_seed2 $X5 8 2 d8s1_256k_h8_seed2" "d8s1_320k_h1_seed0 $X5 1 0 d8s1_256k_h1_seed0" \
-      "d8s1_320k_h1_seed2 $X5 1 2" "d8s1_320k_h2_seed0 $X5 2 0" &
+      "d8s1_256k_h8_seed0 $X4 8 0" "d8s1_320k_h8_seed0 $X5 8 0 d8s1_256k_h8_seed0" \
+      "d8s1_320k_h1_seed0 $X5 1 0 d8s1_256k_h1_seed0" "d8s1_256k_h8_seed2 $X4 8 2" \
+      "d8s1_320k_h8_seed2 $X5 8 2 d8s1_256k_h8_seed2" "d8s1_320k_h1_seed2 $X5 1 2" "d8s1_320k_h2_seed0 $X5 2 0" &
 wait
