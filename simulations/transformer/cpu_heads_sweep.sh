@@ -11,7 +11,10 @@
 #   5. configs/cpu_converge_320k.json: the 256k schedule held at lr / 10 for 64 000 more steps, its last 20%
 #      (the 256k h = 8 seed 0 missed rule (b) again, and a decaying rate confounds that rule). A finished 256k
 #      run is prolonged into it bit for bit (its 256k model becomes the 320k run's 80% snapshot); the runs not
-#      yet started (h = 1 seeds 1 and 2, h = 4, h = 2) train this schedule from the start.
+#      yet started (h = 1 seeds 1 and 2, h = 4, h = 2) train this schedule from the start;
+#   6. configs/cpu_converge_400k.json: the same, held for 144 000 steps, so that its last 20% (steps 320 000 to
+#      400 000) is all at lr / 10: h = 8 seed 0 only, prolonged from its 320k run, which gained 7.7% in its
+#      hold (does the gain at the floor rate shrink?). Seeds 1 and 2 wait for it.
 # Usage: cpu_heads_sweep.sh [1|2]   (default: both queues; a number runs that queue alone, to refill a core
 # whose queue ended while the other queue is still running).
 # Every model of a sweep has the same budget and schedule. Each run lives in docs/data/runs/<name> until it
@@ -46,14 +49,14 @@ queue() {  # jobs "name config heads seed [parent]": a parent makes the job a pr
   done
 }
 X1=cpu_converge.json X2=cpu_converge_64k.json X3=cpu_converge_128k.json X4=cpu_converge_256k.json
-X5=cpu_converge_320k.json
+X5=cpu_converge_320k.json X6=cpu_converge_400k.json
 ONLY=${1:-}
 case "$ONLY" in ""|1|2) ;; *) echo "cpu_heads_sweep.sh: queue must be 1 or 2, got '$ONLY'" >&2; exit 2 ;; esac
 wanted() { [ -z "$ONLY" ] || [ "$ONLY" = "$1" ]; }
 wanted 1 && queue "d8s1_h8_seed0 $X1 8 0" "d8s1_h2_seed0 $X1 2 0" "d8s1_h8_seed1 $X1 8 1" "d8s1_h8_seed2 $X1 8 2" \
       "d8s1_64k_h8_seed0 $X2 8 0" "d8s1_64k_h2_seed0 $X2 2 0" "d8s1_64k_h8_seed1 $X2 8 1" \
       "d8s1_64k_h1_seed1 $X2 1 1" "d8s1_128k_h8_seed0 $X3 8 0" "d8s1_128k_h8_seed1 $X3 8 1" \
-      "d8s1_256k_h1_seed0 $X4 1 0" "d8s1_256k_h8_seed1 $X4 8 1" \
+      "d8s1_256k_h1_seed0 $X4 1 0" "d8s1_400k_h8_seed0 $X6 8 0 d8s1_320k_h8_seed0" "d8s1_256k_h8_seed1 $X4 8 1" \
       "d8s1_320k_h8_seed1 $X5 8 1 d8s1_256k_h8_seed1" "d8s1_320k_h1_seed1 $X5 1 1" "d8s1_320k_h4_seed0 $X5 4 0" &
 wanted 2 && queue "d8s1_h1_seed0 $X1 1 0" "d8s1_h4_seed0 $X1 4 0" "d8s1_h1_seed1 $X1 1 1" "d8s1_h1_seed2 $X1 1 2" \
       "d8s1_64k_h1_seed0 $X2 1 0" "d8s1_64k_h4_seed0 $X2 4 0" "d8s1_64k_h8_seed2 $X2 8 2" \
