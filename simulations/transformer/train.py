@@ -348,13 +348,13 @@ def train(config: TrainConfig, out: str | os.PathLike, resume: bool = False, max
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     runner = TrainStep(config)
-    step = 0
+    step, snapshot_step = 0, round(SNAPSHOT_FRACTION * config.steps)
     if resume:
         step = runner.load_state(out / CHECKPOINT)
         if step > config.steps:
             raise ValueError(f"--resume: the checkpoint is at step {step}, past steps = {config.steps}")
         _truncate_metrics(out / METRICS, step)
-        if step == round(SNAPSHOT_FRACTION * config.steps):  # a prolonged run starts at its snapshot
+        if step == snapshot_step:  # a prolonged run starts at its snapshot
             runner.save_state(out / SNAPSHOT, step)
     elif (out / METRICS).exists():
         (out / METRICS).unlink()
@@ -382,7 +382,7 @@ def train(config: TrainConfig, out: str | os.PathLike, resume: bool = False, max
                        or (stop_after is not None and step - first >= stop_after))
         if step % config.checkpoint_every == 0 or step == config.steps or out_of_time:
             runner.save_state(out / CHECKPOINT, step)
-        if step == round(SNAPSHOT_FRACTION * config.steps):
+        if step == snapshot_step:
             runner.save_state(out / SNAPSHOT, step)
         if out_of_time:
             break
