@@ -10,14 +10,14 @@
 #          gpu_heads_2.tgz next to the logs. Analyse them on any machine: docs/transformer.md, "GPU runs".
 #   tests  the GPU-marked tests (CuPy against NumPy, device RNG, real out-of-memory halving, float32, the
 #          CLI on cupy, the Lasso on cupy)
-#   profile  benchmarks/lasso_profile.py alone (CUDA_LAUNCH_BLOCKING=1): where the Lasso spends its GPU time, in
-#          half a minute, for a short call that trains as well (`profile train`)
-#   bench  benchmarks/bench_scale.py --backend cupy (float64 and float32), benchmarks/lasso.py,
-#          benchmarks/lasso_profile.py (CUDA_LAUNCH_BLOCKING=1), benchmarks/bench_solvers.py: the numbers of
+#   profile  benchmarks/lasso_profile.py alone (CUDA_LAUNCH_BLOCKING=1): where the Lasso's array-API engine spends
+#          its GPU time, in half a minute
+#   bench  benchmarks/bench_scale.py --backend cupy (float64 and float32), benchmarks/lasso.py (the CUDA kernel and
+#          the array-API engine against scikit-learn), benchmarks/bench_solvers.py: the numbers of
 #          docs/performance.md's GPU section
 #
 # `all` takes longer than one 10-minute call of a lent machine: run `train`, then `tests bench`.
-# Each step has a hard time limit (seconds: TRAIN_LIMIT 540, TESTS_LIMIT 90, PROFILE_LIMIT 30 for lasso_profile.py,
+# Each step has a hard time limit (seconds: TRAIN_LIMIT 540, TESTS_LIMIT 150, PROFILE_LIMIT 30 for lasso_profile.py,
 # BENCH_LIMIT 75 for bench_scale float64, then 60, 30 and 45 for lasso.py, bench_solvers.py and bench_scale float32);
 # a step that runs out is killed and the suite goes on, keeping its partial log. Logs go to $OUT (the device
 # tool's folder) or runs/gpu/: train.txt, gpu_tests.txt and bench.txt (five files with the two archives, within
@@ -97,11 +97,11 @@ json.dump(c, open(sys.argv[2], 'w'))" simulations/transformer/configs/gpu_heads.
 
 tests() {
     if [[ $DRY == 1 ]]; then  # the GPU tests skip without CuPy: collect them, to catch import errors
-        step gpu_tests gpu_tests "${TESTS_LIMIT:-90}" "$PY" -m pytest -p no:cacheprovider --collect-only -m gpu \
-            tests/test_gpu.py tests/test_lasso.py
+        step gpu_tests gpu_tests "${TESTS_LIMIT:-150}" "$PY" -m pytest -p no:cacheprovider --collect-only -m gpu \
+            tests/test_gpu.py tests/test_lasso.py tests/test_lasso_cuda.py
     else
-        step gpu_tests gpu_tests "${TESTS_LIMIT:-90}" "$PY" -m pytest -p no:cacheprovider -m gpu \
-            tests/test_gpu.py tests/test_lasso.py
+        step gpu_tests gpu_tests "${TESTS_LIMIT:-150}" "$PY" -m pytest -p no:cacheprovider -m gpu \
+            tests/test_gpu.py tests/test_lasso.py tests/test_lasso_cuda.py
     fi
 }
 
@@ -119,7 +119,6 @@ bench() {
     fi
     step bench bench_scale_float64 "$limit" "$PY" benchmarks/bench_scale.py --backend $BACKEND "${size[@]}"
     step bench bench_lasso $((limit * 4 / 5)) "$PY" benchmarks/lasso.py "${lasso[@]}"
-    profile bench
     step bench bench_solvers $((limit * 2 / 5)) "$PY" benchmarks/bench_solvers.py "${solvers[@]}"
     step bench bench_scale_float32 $((limit * 3 / 5)) "$PY" benchmarks/bench_scale.py --backend $BACKEND --dtype float32 "${size[@]}"
 }

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
+from array_api_compat import is_cupy_array
 
 from .backend import namespace, to_numpy
 from ._engines import compiled_kernel
@@ -23,7 +24,6 @@ DEFAULT_MAX_ITER = 100
 DEFAULT_FINISH_MAX_ITER = 100_000
 #: Default constant of :func:`lasso_theory_alpha`.
 THEORY_C = 1.0
-#: Values of the ``engine`` argument of :func:`lasso`.
 
 
 class LassoConvergenceWarning(UserWarning):
@@ -67,10 +67,12 @@ def lasso(X: Any, y: Any, alpha: Any, *, tol: float | None = None, max_iter: int
     Algorithm: cyclic coordinate descent on the Gram matrix ``G = X^T X / n``
     and ``c = X^T y / n`` (one batched matmul per instance up front). On
     NumPy input each instance runs its path in compiled code, instances in
-    parallel over the cores (:mod:`solvers._lasso_kernel`); on other array
-    namespaces (CuPy) every coordinate step is one operation vectorised
-    across instances (:mod:`solvers._lasso_cd`, also the reference). Both
-    engines stop at the same certificate. For small d (tens), CD on the Gram costs O(d^2) per sweep and instance and
+    parallel over the cores (:mod:`solvers._lasso_kernel`); on CuPy input
+    each instance runs the same algorithm in its own CUDA thread
+    (:mod:`solvers._lasso_cuda`); on other array namespaces every coordinate
+    step is one operation vectorised across instances
+    (:mod:`solvers._lasso_cd`, also the reference). All engines stop at the
+    same certificate. For small d (tens), CD on the Gram costs O(d^2) per sweep and instance and
     converges linearly to high accuracy in a few tens of sweeps, fewer than
     the hundreds of iterations (each also O(d^2)) that FISTA needs for gaps of
     1e-8 relative. A path is solved from large to small alpha, each instance
@@ -117,9 +119,11 @@ def lasso(X: Any, y: Any, alpha: Any, *, tol: float | None = None, max_iter: int
     return_info : bool
         Also return a :class:`LassoInfo`.
     engine : {"auto", "compiled", "array_api"}
-        ``"compiled"``: the numba kernel (NumPy input only); ``"array_api"``:
-        the vectorised reference engine (any namespace). ``"auto"`` takes the
-        compiled one for NumPy input when numba imports, else the reference.
+        ``"compiled"``: the numba kernel on NumPy input, the CUDA kernel on
+        CuPy input (no other namespace); ``"array_api"``: the vectorised
+        reference engine (any namespace). ``"auto"`` takes the compiled one
+        for CuPy input, and for NumPy input when numba imports, else the
+        reference.
 
     Returns
     -------
@@ -182,6 +186,11 @@ def _path(X: Any, y: Any, alphas: np.ndarray, tol: float, max_iter: int, finish_
 
 def _engine(engine: str, X: Any) -> Callable[..., PathResult]:
     """The path engine named by ``engine`` for validated input ``X`` (trials, n, d) (see :func:`lasso`)."""
+    if engine in ("auto", "compiled") and is_cupy_array(X):
+        from ._lasso_cuda import cd_path_cuda
+
+        return cd_path_cuda
+
     def load() -> Callable[..., PathResult]:
         from ._lasso_kernel import cd_path_compiled, wants_homotopy
 
