@@ -1,6 +1,7 @@
 """Throughput of the full sweep panel and how its time grows with n, d and trials.
 
     python benchmarks/bench_scale.py [--backend numpy|cupy|auto] [--dtype float64|float32] [--quick|--tiny]
+                                     [--parts panel stages cell big exponents]
 
 Prints, in one run:
 
@@ -46,6 +47,8 @@ from solvers.spectral import Spectrum
 from timing import best_of
 
 PANEL = ("ridge", "gd", "pto", "lasso")
+#: The parts of the benchmark, in the order they run (``--parts``).
+PARTS = ("panel", "stages", "cell", "big", "exponents")
 PEAKS = {"H100": (67e12, 3.35e12), "H200": (67e12, 4.8e12)}  # FP64 tensor FLOP/s, HBM bytes/s
 
 
@@ -182,6 +185,9 @@ def main() -> None:
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_true", help="smaller sizes (for a CPU)")
     size.add_argument("--tiny", action="store_true", help="toy sizes: checks that every part runs (seconds)")
+    parser.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS),
+                        help="what to run (default: all, in this order): the (64, 32) panel, its stages, a sweep "
+                             "cell, the (512, 256) panel, the fitted exponents")
     args = parser.parse_args()
     backend = solvers.resolve_backend(args.backend)
     device = "CPU"
@@ -192,21 +198,30 @@ def main() -> None:
     print(f"backend {backend} ({device}), {args.dtype}")
     gpu = backend == "cupy"
     if args.tiny:
-        panel(16, 8, 40, backend, args.dtype, numpy_trials=20)
-        stages(16, 8, 40, backend, args.dtype, device, numpy_trials=20, copy_bytes=2**20)
-        sweep_cell(16, 8, 40, backend, args.dtype)
-        exponents(backend, args.dtype, {"trials": [20, 40], "n": [8, 16], "d": [4, 8]}, (16, 8, 40))
-        return
-    small = 2000 if args.quick or not gpu else 100000
-    base_t = 1000 if args.quick else 2000
-    # most wanted first: a GPU run under a time limit keeps the lines printed before it stops
-    panel(64, 32, small, backend, args.dtype, numpy_trials=2000)
-    stages(64, 32, 100000 if gpu else 2000, backend, args.dtype, device, numpy_trials=5000, copy_bytes=2**29)
-    sweep_cell(64, 32, small, backend, args.dtype)
-    big_trials = 500 if args.quick else 2000
-    panel(512, 256, big_trials if gpu else big_trials // 10, backend, args.dtype, numpy_trials=50)
-    exponents(backend, args.dtype, {"trials": [base_t // 4, base_t // 2, base_t, 2 * base_t], "n": [32, 64, 128, 256],
-                                    "d": [16, 32, 64] if args.quick else [16, 32, 64, 128]}, (64, 32, base_t))
+        parts = {"panel": lambda: panel(16, 8, 40, backend, args.dtype, numpy_trials=20),
+                 "stages": lambda: stages(16, 8, 40, backend, args.dtype, device, numpy_trials=20, copy_bytes=2**20),
+                 "cell": lambda: sweep_cell(16, 8, 40, backend, args.dtype),
+                 "big": lambda: panel(32, 16, 40, backend, args.dtype, numpy_trials=20),
+                 "exponents": lambda: exponents(backend, args.dtype, {"trials": [20, 40], "n": [8, 16], "d": [4, 8]},
+                                                (16, 8, 40))}
+    else:
+        small = 2000 if args.quick or not gpu else 100000
+        base_t = 1000 if args.quick else 2000
+        big_trials = 500 if args.quick else 2000
+        parts = {
+            "panel": lambda: panel(64, 32, small, backend, args.dtype, numpy_trials=2000),
+            "stages": lambda: stages(64, 32, 100000 if gpu else 2000, backend, args.dtype, device, numpy_trials=5000,
+                                     copy_bytes=2**29),
+            "cell": lambda: sweep_cell(64, 32, small, backend, args.dtype),
+            "big": lambda: panel(512, 256, big_trials if gpu else big_trials // 10, backend, args.dtype,
+                                 numpy_trials=50),
+            "exponents": lambda: exponents(
+                backend, args.dtype, {"trials": [base_t // 4, base_t // 2, base_t, 2 * base_t], "n": [32, 64, 128, 256],
+                                      "d": [16, 32, 64] if args.quick else [16, 32, 64, 128]}, (64, 32, base_t)),
+        }
+    for name in PARTS:  # most wanted first: a GPU run under a time limit keeps the lines printed before it stops
+        if name in args.parts:
+            parts[name]()
 
 
 if __name__ == "__main__":

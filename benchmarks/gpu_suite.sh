@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Everything that needs a GPU, in one command, from the repository root of a CUDA machine:
 #
-#     bash benchmarks/gpu_suite.sh [--dry-run] [profile|train|tests|bench|all]...     (default: all = train tests bench)
+#     bash benchmarks/gpu_suite.sh [--dry-run] [profile|train|tests|bench|scaling|all]...
+#                                                          (default: all = train tests bench scaling)
 #
 #   train  the heads sweep of configs/gpu_heads.json (d = 8, s = 1; h = 8 and h = 1 with seeds 0, 1, 2, and
 #          h = 4, 2 with seed 0), eight trainings at once on the GPU, their step count sized to TRAIN_MINUTES
@@ -13,14 +14,16 @@
 #   profile  benchmarks/lasso_profile.py alone (CUDA_LAUNCH_BLOCKING=1): where the Lasso's array-API engine spends
 #          its GPU time, in half a minute
 #   bench  benchmarks/bench_scale.py --backend cupy (float64 and float32), benchmarks/lasso.py (the CUDA kernel and
-#          the array-API engine against scikit-learn), benchmarks/bench_solvers.py: the numbers of
-#          docs/performance.md's GPU section
+#          the array-API engine against scikit-learn), benchmarks/bench_solvers.py, all at n = 64, d = 32: the
+#          numbers of docs/performance.md's GPU section
+#   scaling  bench_scale.py's (512, 256) panel and fitted exponents; lasso.py at n = 32 and 16, d = 32
 #
-# `all` takes longer than one 10-minute call of a lent machine: run `train`, then `tests bench`.
+# `all` takes longer than one 10-minute call of a lent machine: run `train`, then `tests bench`, then `scaling`.
 # Each step has a hard time limit (seconds: TRAIN_LIMIT 540, TESTS_LIMIT 150, PROFILE_LIMIT 30 for lasso_profile.py,
-# BENCH_LIMIT 75 for bench_scale float64, then 60, 30 and 45 for lasso.py, bench_solvers.py and bench_scale float32);
+# BENCH_LIMIT 75 for bench_scale float64, then 60, 30 and 45 for lasso.py, bench_solvers.py and bench_scale float32;
+# SCALING_LIMIT 150 for the (512, 256) panel and the exponents, 60 for each lasso.py);
 # a step that runs out is killed and the suite goes on, keeping its partial log. Logs go to $OUT (the device
-# tool's folder) or runs/gpu/: train.txt, gpu_tests.txt and bench.txt (five files with the two archives, within
+# tool's folder) or runs/gpu/: train.txt, gpu_tests.txt, bench.txt and scaling.txt (six files with the two archives, within
 # the device tool's eight); every step's first line names the date and the GPU.
 #
 # --dry-run runs the same Python on the CPU at toy sizes (NumPy backend, a tiny CPU training config), in
@@ -39,12 +42,12 @@ STAGES=()
 for arg in "$@"; do
     case $arg in
         --dry-run) DRY=1 ;;
-        profile|train|tests|bench) STAGES+=("$arg") ;;
-        all) STAGES+=(train tests bench) ;;
-        *) echo "usage: $0 [--dry-run] [profile|train|tests|bench|all]..." >&2; exit 2 ;;
+        profile|train|tests|bench|scaling) STAGES+=("$arg") ;;
+        all) STAGES+=(train tests bench scaling) ;;
+        *) echo "usage: $0 [--dry-run] [profile|train|tests|bench|scaling|all]..." >&2; exit 2 ;;
     esac
 done
-[[ ${#STAGES[@]} -eq 0 ]] && STAGES=(train tests bench)
+[[ ${#STAGES[@]} -eq 0 ]] && STAGES=(train tests bench scaling)
 
 if ! "$PY" -c "import array_api_compat" 2>/dev/null; then
     if compgen -G ".whl/*.whl" >/dev/null; then
@@ -117,10 +120,24 @@ bench() {
         size=(--tiny) lasso=(--instances 20 --loop-instances 2 --gpu-instances 20 --rounds 1 --tols 1e-4)
         solvers=(--n 16 --d 8 --trials 20 --loop-trials 2)
     fi
-    step bench bench_scale_float64 "$limit" "$PY" benchmarks/bench_scale.py --backend $BACKEND "${size[@]}"
+    local first=(--parts panel stages cell)
+    step bench bench_scale_float64 "$limit" "$PY" benchmarks/bench_scale.py --backend $BACKEND "${first[@]}" "${size[@]}"
     step bench bench_lasso $((limit * 4 / 5)) "$PY" benchmarks/lasso.py "${lasso[@]}"
     step bench bench_solvers $((limit * 2 / 5)) "$PY" benchmarks/bench_solvers.py "${solvers[@]}"
-    step bench bench_scale_float32 $((limit * 3 / 5)) "$PY" benchmarks/bench_scale.py --backend $BACKEND --dtype float32 "${size[@]}"
+    step bench bench_scale_float32 $((limit * 3 / 5)) "$PY" benchmarks/bench_scale.py --backend $BACKEND --dtype float32 \
+        "${first[@]}" "${size[@]}"
+}
+
+scaling() {
+    local size=() lasso=(--tols 1e-8 --rounds 2)
+    if [[ $DRY == 1 ]]; then
+        size=(--tiny) lasso=(--instances 20 --loop-instances 2 --gpu-instances 20 --rounds 1 --tols 1e-4)
+    fi
+    step scaling bench_scale_big "${SCALING_LIMIT:-150}" "$PY" benchmarks/bench_scale.py --backend $BACKEND \
+        --parts big exponents "${size[@]}"
+    for n in 32 16; do  # n <= d: no homotopy warm starts on the GPU, thousands of sweeps on some instances
+        step scaling "bench_lasso_n$n" 60 "$PY" benchmarks/lasso.py --n $n --d 32 "${lasso[@]}"
+    done
 }
 
 for stage in "${STAGES[@]}"; do $stage; done

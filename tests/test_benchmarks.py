@@ -56,13 +56,15 @@ def test_gpu_suite_dry_run_runs_every_stage_on_the_cpu(tmp_path):
     result = run("bash", "benchmarks/gpu_suite.sh", "--dry-run", "all", "profile", env=python)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr
     assert "8 runs in" in result.stdout and ", 0 failed" in result.stdout
-    for name in ("train", "gpu_tests", "bench", "profile"):
+    for name in ("train", "gpu_tests", "bench", "scaling", "profile"):
         assert (logs / f"{name}.txt").stat().st_size > 0, name
     bench = (logs / "bench.txt").read_text()
     for step in ("bench_scale_float64", "bench_lasso", "bench_solvers", "bench_scale_float32"):
         assert f"== {step} (limit" in bench, step
     assert "full panel" in bench and "% of measured copy" in bench
     assert "cumulative seconds by phase" in (logs / "profile.txt").read_text()
+    scaling = (logs / "scaling.txt").read_text()
+    assert "fitted exponents" in scaling and scaling.count("ours array_api") == 2
     assert "stopped at its" not in bench
     sweep = json.loads((logs / "gpu_heads" / "sweep.json").read_text())
     assert len(sweep["probe"]["none"]["rates"]) == 8 and sweep["steps"] >= 10 and sweep["compile"] == "none"
