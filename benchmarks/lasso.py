@@ -44,7 +44,7 @@ import numpy as np
 from sklearn.linear_model import lasso_path
 
 import solvers
-from solvers import _lasso_kernel
+from solvers import _lasso_cd
 from simulations.problems import sample_problems
 from timing import best_of
 
@@ -89,9 +89,9 @@ def ours(engine: str, threads: int | None = None, homotopy: bool | None = None) 
     def run(X, y, alphas, tol):
         default = numba.get_num_threads()
         numba.set_num_threads(threads or default)
-        ratio = _lasso_kernel.HOMOTOPY_MAX_N_OVER_D if homotopy is None else (np.inf if homotopy else 0.0)
+        ratio = _lasso_cd.HOMOTOPY_MAX_N_OVER_D if homotopy is None else (np.inf if homotopy else 0.0)
         try:
-            with warnings.catch_warnings(), mock.patch.object(_lasso_kernel, "HOMOTOPY_MAX_N_OVER_D", ratio):
+            with warnings.catch_warnings(), mock.patch.object(_lasso_cd, "HOMOTOPY_MAX_N_OVER_D", ratio):
                 warnings.simplefilter("ignore", solvers.LassoConvergenceWarning)
                 W, info = solvers.lasso(X, y, alphas, tol=tol, engine=engine, return_info=True)
                 return W, info.n_iter.mean()
@@ -137,7 +137,7 @@ def main() -> None:
     alphas = float(np.max(solvers.lasso_alpha_max(X, y))) * np.geomspace(1.0, 1e-3, N_ALPHAS)
     m = min(args.loop_instances, args.instances)
     P_ref = objectives(X[:m], y[:m], sklearn_loop(X[:m], y[:m], alphas, REFERENCE_TOL)[0], alphas)
-    table = solvers_to_time(args.instances, m, homotopy=_lasso_kernel.wants_homotopy(args.n, args.d))
+    table = solvers_to_time(args.instances, m, homotopy=_lasso_cd.wants_homotopy(args.n, args.d))
     for run, count, factor in table.values():  # warm-up: imports, numba cache, CuPy kernels
         run(X[:2], y[:2], alphas, 1e-4 * factor)
 

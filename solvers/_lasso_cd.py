@@ -49,6 +49,28 @@ REFRESH_EVERY = 10
 #: same alpha gets an active-set Newton step (see :func:`_polish`).
 POLISH_EVERY = 4
 
+#: Most homotopy kinks followed per instance, in units of d (then the ordinary
+#: warm starts take over); used by the compiled and CUDA engines.
+MAX_KINKS_PER_COORDINATE = 8
+
+#: Homotopy warm starts are used for ``n <= HOMOTOPY_MAX_N_OVER_D * d``
+#: (see :func:`wants_homotopy`).
+HOMOTOPY_MAX_N_OVER_D = 1.0
+
+
+def wants_homotopy(n: int, d: int) -> bool:
+    """Whether homotopy warm starts are the faster choice for n samples in d dimensions.
+
+    Measured with ``benchmarks/lasso.py --n N`` at d = 32 (docs/performance.md):
+    at n <= d the homotopy is 2-13x faster (coordinate descent needs up to
+    thousands of sweeps on some instances, the square case included); at
+    n = 1.25 d and 1.5 d the two are level (within 1.0-1.4x either way
+    between runs); at n = 2 d coordinate descent from the extrapolated warm
+    start is faster, 1.1x at d = 32 and 3.4x at d = 128 (one Cholesky
+    factorisation of up to 128 x 128 per kink).
+    """
+    return n <= HOMOTOPY_MAX_N_OVER_D * d
+
 
 @dataclass(frozen=True)
 class PathResult:

@@ -1,14 +1,15 @@
 """Coordinate descent for Lasso paths on the GPU: one CUDA thread per instance, the CuPy engine of :func:`solvers.lasso`.
 
 The same algorithm, stopping rule and output as the compiled CPU engine
-(:mod:`solvers._lasso_kernel`, without its homotopy warm starts): for every
+(:mod:`solvers._lasso_kernel`, homotopy warm starts included): for every
 instance b and every alpha of a descending grid it minimises
 
 .. math:: P_b(w) = \\tfrac12 w^T G_b w - c_b^T w + \\tfrac12\\, yy_b + \\alpha \\|w\\|_1
           = \\frac{1}{2n}\\|y_b - X_b w\\|^2 + \\alpha \\|w\\|_1
 
 by cyclic sweeps ``w_j <- S(w_j + q_j / G_jj, alpha / G_jj)`` on the gradient
-``q = c - G w``, warm-started by linear extrapolation along the grid, with an
+``q = c - G w``, warm-started by the homotopy path (n <= d) or by linear
+extrapolation along the grid, with an
 active-set Newton step (Cholesky of ``G_AA``) on slow instances, and stops at
 ``gap <= tol * yy / 2`` (scikit-learn's dual point).
 
@@ -25,7 +26,8 @@ compile it for the host with a C compiler and compare it with the numba
 engine. Arrays are batch-last, ``G[j, i, b]``, ``v[j, b]``, so the threads of a
 warp read neighbouring addresses; the scratch (``w``, ``q``, the Cholesky
 factor, ...) lives in device memory in the same layout, about
-``(2 d^2 + 8 d) * 8`` bytes per instance in float64.
+``(2 d^2 + 10 d) * 8`` bytes per instance in float64, and ``K d * 8`` more
+for the homotopy's points on a grid of K alphas.
 """
 
 from __future__ import annotations
@@ -35,14 +37,15 @@ from typing import Any
 
 import numpy as np
 
-from ._lasso_cd import POLISH_EVERY, REFRESH_EVERY, PathResult
+from ._lasso_cd import MAX_KINKS_PER_COORDINATE, POLISH_EVERY, REFRESH_EVERY, PathResult
 
 #: CUDA threads per block.
 THREADS_PER_BLOCK = 128
 
 C_SOURCE = r"""
 /* One instance b of B, batch-last arrays: vectors v[j * B + b], matrices M[(j * d + i) * B + b].
-   Needs `real` (float or double), LASSO_FN (the function qualifiers), REFRESH_EVERY and POLISH_EVERY. */
+   Needs `real` (float or double), LASSO_FN (the function qualifiers), REFRESH_EVERY, POLISH_EVERY and
+   MAX_KINKS_PER_COORDINATE (see preamble()). */
 #define V(v, j) (v)[(long long)(j) * B + b]
 #define M(m, j, i) (m)[((long long)(j) * d + (i)) * B + b]
 
@@ -162,11 +165,106 @@ LASSO_FN double lasso_newton(long long b, long long B, int d, const real *G, con
     return g_new;
 }
 
+/* Lasso path at the descending grid by homotopy (the LARS-Lasso path; solvers/_lasso_homotopy.py has the math):
+   rows k < count of H[(k * d + j) * B + b] receive w(alphas[k]); returns count, the grid values reached before the
+   path ended or broke down. Scratch: act, sign, active (d), L (d x d), a, b_ (d). */
+LASSO_FN int lasso_homotopy(long long b, long long B, int d, int K, const real *G, const real *c, const real *alphas,
+                            int rank, real *H, int *act, real *sign, int *active, real *L, real *a, real *b_) {
+    for (int k = 0; k < K; ++k)
+        for (int j = 0; j < d; ++j) H[((long long)k * d + j) * B + b] = 0;
+    double top = 0.0;
+    int first = -1;
+    for (int j = 0; j < d; ++j) {
+        double cj = fabs((double)V(c, j));
+        if (cj > top) {
+            top = cj;
+            first = j;
+        }
+    }
+    int k = 0;
+    while (k < K && alphas[k] >= top) ++k;  /* w = 0 at and above alpha_max */
+    if (first < 0) return K;  /* c = 0: w = 0 for every alpha */
+    for (int j = 0; j < d; ++j) V(active, j) = 0;
+    V(act, 0) = first;
+    V(sign, 0) = V(c, first) > 0 ? 1 : -1;
+    V(active, first) = 1;
+    int m = 1;
+    double current = top;
+    int joined = first, left = -1;  /* the coordinates that entered / left at `current` */
+    for (int kink = 0; kink < MAX_KINKS_PER_COORDINATE * d; ++kink) {
+        if (k == K) break;
+        if (!lasso_factor(b, B, d, G, act, m, L)) return k;
+        for (int i = 0; i < m; ++i) {
+            V(a, i) = V(c, V(act, i));
+            V(b_, i) = V(sign, i);
+        }
+        lasso_solve(b, B, d, L, m, a);
+        lasso_solve(b, B, d, L, m, b_);
+        double nxt = 0.0, new_sign = 0.0;
+        int event = -1, joins = 0;  /* event: index into act (leave) or coordinate (join) */
+        for (int i = 0; i < m; ++i) {
+            if (V(act, i) != joined && V(b_, i) != 0) {
+                double t = (double)(V(a, i) / V(b_, i));
+                if (nxt < t && t < current) {
+                    nxt = t;
+                    event = i;
+                    joins = 0;
+                }
+            }
+        }
+        for (int j = 0; j < d; ++j) {
+            if (V(active, j) || j == left) continue;
+            real u = V(c, j);
+            double v = 0.0;
+            for (int i = 0; i < m; ++i) {
+                u -= M(G, j, V(act, i)) * V(a, i);
+                v += (double)(M(G, j, V(act, i)) * V(b_, i));
+            }
+            for (int side = 0; side < 2; ++side) {  /* u + t v = s t */
+                double s = side == 0 ? 1.0 : -1.0;
+                if (s - v != 0) {
+                    double t = u / (s - v);
+                    if (nxt < t && t < current) {
+                        nxt = t;
+                        event = j;
+                        joins = 1;
+                        new_sign = s;
+                    }
+                }
+            }
+        }
+        while (k < K && alphas[k] >= nxt) {
+            for (int i = 0; i < m; ++i) H[((long long)k * d + V(act, i)) * B + b] = V(a, i) - alphas[k] * V(b_, i);
+            ++k;
+        }
+        if (event < 0 || (joins && m == rank)) break;
+        current = nxt;
+        if (joins) {
+            V(act, m) = event;
+            V(sign, m) = (real)new_sign;
+            V(active, event) = 1;
+            ++m;
+            joined = event;
+            left = -1;
+        } else {
+            left = V(act, event);
+            joined = -1;
+            V(active, left) = 0;
+            for (int i = event; i < m - 1; ++i) {
+                V(act, i) = V(act, i + 1);
+                V(sign, i) = V(sign, i + 1);
+            }
+            --m;
+        }
+    }
+    return k;
+}
+
 /* Instance b's whole path: coef[(k * d + j) * B + b], gap[k * B + b], n_iter[k * B + b]. */
 LASSO_FN void lasso_path(long long b, long long B, int d, int K, const real *G, const real *c, const real *yy_all,
-                         const real *alphas, const real *target_all, int max_iter, int rank, real *coef,
-                         real *gap, long long *n_iter, real *w, real *w_prev, real *q, real *inv, int *act,
-                         real *L, real *x, real *w_new, real *q_new) {
+                         const real *alphas, const real *target_all, int max_iter, int rank, int use_homotopy,
+                         real *coef, real *gap, long long *n_iter, real *w, real *w_prev, real *q, real *inv,
+                         int *act, real *L, real *x, real *w_new, real *q_new, real *exact, real *sign, int *active) {
     real yy = yy_all[b], target = target_all[b];
     for (int j = 0; j < d; ++j) {
         real gjj = M(G, j, j);
@@ -174,6 +272,9 @@ LASSO_FN void lasso_path(long long b, long long B, int d, int K, const real *G, 
         V(w, j) = 0;
         V(w_prev, j) = 0;
     }
+    /* the homotopy is done before the sweeps start, so it borrows the Newton step's scratch */
+    int reached = use_homotopy ? lasso_homotopy(b, B, d, K, G, c, alphas, rank, exact, act, sign, active, L, x, w_new)
+                               : 0;
     for (int k = 0; k < K; ++k) {
         real alpha = alphas[k];
         double rho = 0.0;
@@ -183,7 +284,7 @@ LASSO_FN void lasso_path(long long b, long long B, int d, int K, const real *G, 
         }
         for (int j = 0; j < d; ++j) {
             real now = V(w, j);
-            V(w, j) = (real)(now + rho * (now - V(w_prev, j)));
+            V(w, j) = k < reached ? exact[((long long)k * d + j) * B + b] : (real)(now + rho * (now - V(w_prev, j)));
             V(w_prev, j) = now;
         }
         lasso_refresh(b, B, d, G, c, w, q);
@@ -217,20 +318,22 @@ LASSO_FN void lasso_path(long long b, long long B, int d, int K, const real *G, 
 
 _KERNEL = r"""
 extern "C" __global__ void lasso_paths(long long B, int d, int K, const real *G, const real *c, const real *yy,
-                                       const real *alphas, const real *target, int max_iter, int rank, real *coef,
-                                       real *gap, long long *n_iter, real *w, real *w_prev, real *q, real *inv,
-                                       int *act, real *L, real *x, real *w_new, real *q_new) {
+                                       const real *alphas, const real *target, int max_iter, int rank,
+                                       int use_homotopy, real *coef, real *gap, long long *n_iter, real *w,
+                                       real *w_prev, real *q, real *inv, int *act, real *L, real *x, real *w_new,
+                                       real *q_new, real *exact, real *sign, int *active) {
     long long b = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (b < B)
-        lasso_path(b, B, d, K, G, c, yy, alphas, target, max_iter, rank, coef, gap, n_iter, w, w_prev, q, inv, act,
-                   L, x, w_new, q_new);
+        lasso_path(b, B, d, K, G, c, yy, alphas, target, max_iter, rank, use_homotopy, coef, gap, n_iter, w, w_prev,
+                   q, inv, act, L, x, w_new, q_new, exact, sign, active);
 }
 """
 
 
 def preamble(real: str) -> str:
     """The definitions :data:`C_SOURCE` needs, for ``real`` = ``"double"`` or ``"float"`` (host or device)."""
-    return f"typedef {real} real;\n#define REFRESH_EVERY {REFRESH_EVERY}\n#define POLISH_EVERY {POLISH_EVERY}\n"
+    return (f"typedef {real} real;\n#define REFRESH_EVERY {REFRESH_EVERY}\n#define POLISH_EVERY {POLISH_EVERY}\n"
+            f"#define MAX_KINKS_PER_COORDINATE {MAX_KINKS_PER_COORDINATE}\n")
 
 
 @functools.lru_cache(maxsize=None)
@@ -243,7 +346,7 @@ def _kernel(real: str) -> Any:
 
 
 def cd_path_cuda(G: Any, c: Any, yy: Any, alphas: np.ndarray, tol: float, max_iter: int,
-                 rank: int | None = None) -> PathResult:
+                 rank: int | None = None, homotopy: bool = False) -> PathResult:
     """Solve the Lasso for every instance along a descending alpha grid, one CUDA thread per instance.
 
     Parameters
@@ -263,6 +366,9 @@ def cd_path_cuda(G: Any, c: Any, yy: Any, alphas: np.ndarray, tol: float, max_it
     rank : int, optional
         Upper bound on the rank of every ``G`` (``min(n, d)``); the Newton
         step keeps at most this many active coordinates. Default ``d``.
+    homotopy : bool
+        Warm-start from the homotopy path, as the compiled engine does;
+        :func:`solvers.lasso` sets it by :func:`solvers._lasso_cd.wants_homotopy`.
 
     Returns
     -------
@@ -285,13 +391,14 @@ def cd_path_cuda(G: Any, c: Any, yy: Any, alphas: np.ndarray, tol: float, max_it
     gap = cupy.empty((K, B), dtype=dtype)
     n_iter = cupy.empty((K, B), dtype=cupy.int64)
     w, w_prev, q, inv, x, w_new, q_new = (cupy.empty((d, B), dtype=dtype) for _ in range(7))
-    act = cupy.empty((d, B), dtype=cupy.int32)
+    act, active = (cupy.empty((d, B), dtype=cupy.int32) for _ in range(2))
     L = cupy.empty((d, d, B), dtype=dtype)
+    exact, sign = (cupy.empty((K, d, B), dtype=dtype), cupy.empty((d, B), dtype=dtype)) if homotopy else (w, w)  # unread without
     blocks = (B + THREADS_PER_BLOCK - 1) // THREADS_PER_BLOCK
     _kernel(real)((blocks,), (THREADS_PER_BLOCK,),
                   (np.int64(B), np.int32(d), np.int32(K), Gt, ct, yy, grid, target, np.int32(max_iter),
-                   np.int32(d if rank is None else rank), coef, gap, n_iter, w, w_prev, q, inv, act, L, x,
-                   w_new, q_new))
+                   np.int32(d if rank is None else rank), np.int32(homotopy), coef, gap, n_iter, w, w_prev, q, inv,
+                   act, L, x, w_new, q_new, exact, sign, active))
     gap_host = cupy.asnumpy(gap)
     return PathResult(coef=cupy.ascontiguousarray(coef.transpose(0, 2, 1)), gap=gap_host,
                       n_iter=cupy.asnumpy(n_iter), converged=gap_host <= cupy.asnumpy(target)[None, :])

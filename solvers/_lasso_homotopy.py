@@ -34,9 +34,7 @@ import numba
 import numpy as np
 
 from ._cholesky import factor, solve
-
-#: Most kinks followed per instance, in units of d (then the ordinary warm starts take over).
-MAX_KINKS_PER_COORDINATE = 8
+from ._lasso_cd import MAX_KINKS_PER_COORDINATE
 
 
 @numba.njit(cache=True)

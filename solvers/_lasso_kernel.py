@@ -19,7 +19,7 @@ numba (``parallel=True``: instances are spread over the cores with
 :data:`MIN_INSTANCES_PER_THREAD` per thread; ``cache=True``: compiled once per
 machine, then loaded from ``__pycache__``). Per instance and alpha:
 
-1. warm start: for n <= d (:func:`wants_homotopy`) the exact point of the
+1. warm start: for n <= d (:func:`solvers._lasso_cd.wants_homotopy`) the exact point of the
    Lasso homotopy (:mod:`solvers._lasso_homotopy`) while it lasts;
    otherwise, and after it, linear extrapolation of the last two solutions,
    ``w + rho (w - w_prev)``, ``rho = (a_k - a_{k-1}) / (a_{k-1} - a_{k-2})``
@@ -62,25 +62,6 @@ CHUNK = 8
 #: a thread costs more than solving a few instances, much more when the
 #: cores are busy with other work).
 MIN_INSTANCES_PER_THREAD = 64
-#: Homotopy warm starts are used for ``n <= HOMOTOPY_MAX_N_OVER_D * d``
-#: (see :func:`wants_homotopy`).
-HOMOTOPY_MAX_N_OVER_D = 1.0
-
-
-def wants_homotopy(n: int, d: int) -> bool:
-    """Whether homotopy warm starts are the faster choice for n samples in d dimensions.
-
-    Measured with ``benchmarks/lasso.py --n N`` at d = 32 (docs/performance.md):
-    at n <= d the homotopy is 2-13x faster (coordinate descent needs up to
-    thousands of sweeps on some instances, the square case included); at
-    n = 1.25 d and 1.5 d the two are level (within 1.0-1.4x either way
-    between runs); at n = 2 d coordinate descent from the extrapolated warm
-    start is faster, 1.1x at d = 32 and 3.4x at d = 128 (one Cholesky
-    factorisation of up to 128 x 128 per kink).
-    """
-    return n <= HOMOTOPY_MAX_N_OVER_D * d
-
-
 def cd_path_compiled(G: np.ndarray, c: np.ndarray, yy: np.ndarray, alphas: np.ndarray, tol: float,
                      max_iter: int, rank: int | None = None, homotopy: bool = False) -> PathResult:
     """Solve the Lasso for every instance along a descending alpha grid (NumPy arrays, compiled).
@@ -104,7 +85,7 @@ def cd_path_compiled(G: np.ndarray, c: np.ndarray, yy: np.ndarray, alphas: np.nd
         step keeps at most this many active coordinates. Default ``d``.
     homotopy : bool
         Warm-start from the homotopy path (step 1 of the module docstring);
-        :func:`solvers.lasso` sets it by :func:`wants_homotopy`.
+        :func:`solvers.lasso` sets it by :func:`solvers._lasso_cd.wants_homotopy`.
 
     Returns
     -------

@@ -13,7 +13,7 @@ from array_api_compat import is_cupy_array
 
 from .backend import namespace, to_numpy
 from ._engines import compiled_kernel
-from ._lasso_cd import PathResult, cd_path, duality_gap
+from ._lasso_cd import PathResult, cd_path, duality_gap, wants_homotopy
 from ._threads import single_blas_thread
 from ._validation import check_grid, check_problem
 
@@ -186,15 +186,16 @@ def _path(X: Any, y: Any, alphas: np.ndarray, tol: float, max_iter: int, finish_
 
 def _engine(engine: str, X: Any) -> Callable[..., PathResult]:
     """The path engine named by ``engine`` for validated input ``X`` (trials, n, d) (see :func:`lasso`)."""
+    homotopy = wants_homotopy(X.shape[1], X.shape[2])
     if engine in ("auto", "compiled") and is_cupy_array(X):
         from ._lasso_cuda import cd_path_cuda
 
-        return cd_path_cuda
+        return functools.partial(cd_path_cuda, homotopy=homotopy)
 
     def load() -> Callable[..., PathResult]:
-        from ._lasso_kernel import cd_path_compiled, wants_homotopy
+        from ._lasso_kernel import cd_path_compiled
 
-        return functools.partial(cd_path_compiled, homotopy=wants_homotopy(X.shape[1], X.shape[2]))
+        return functools.partial(cd_path_compiled, homotopy=homotopy)
 
     return compiled_kernel(engine, X, load) or cd_path
 
