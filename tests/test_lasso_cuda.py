@@ -7,8 +7,6 @@ on any machine with a C compiler; ``--fmad=false`` on the GPU and
 """
 
 import ctypes
-import shutil
-import subprocess
 
 import numpy as np
 import pytest
@@ -37,20 +35,12 @@ void paths(long long B, int d, int K, const real *G, const real *c, const real *
 
 
 @pytest.fixture(scope="module")
-def host_engine(tmp_path_factory):
+def host_engine(compile_c):
     """``cd_path_cuda``'s computation, run by the kernel's C source compiled for the host (float64 and float32)."""
-    compiler = shutil.which("cc") or shutil.which("gcc")
-    if compiler is None:
-        pytest.skip("no C compiler")
-    folder = tmp_path_factory.mktemp("lasso_cuda")
     libraries = {}
     for real, dtype in (("double", np.float64), ("float", np.float32)):
-        source = folder / f"lasso_{real}.c"
-        source.write_text("#include <math.h>\n#define LASSO_FN static\n" + preamble(real) + C_SOURCE + HOST_LOOP)
-        library = folder / f"lasso_{real}.so"
-        subprocess.run([compiler, "-O2", "-ffp-contract=off", "-shared", "-fPIC", "-o", str(library), str(source),
-                        "-lm"], check=True)
-        fn = ctypes.CDLL(str(library)).paths
+        fn = compile_c(f"lasso_{real}", "#include <math.h>\n#define LASSO_FN static\n" + preamble(real) + C_SOURCE
+                       + HOST_LOOP).paths
         vec = np.ctypeslib.ndpointer(dtype, flags="C_CONTIGUOUS")
         ints = np.ctypeslib.ndpointer(np.int32, flags="C_CONTIGUOUS")
         longs = np.ctypeslib.ndpointer(np.int64, flags="C_CONTIGUOUS")

@@ -165,27 +165,18 @@ def test_float32_problems_are_the_float64_problems_rounded(rng):
 
 
 @pytest.fixture(scope="module")
-def philox_in_c(tmp_path_factory):
+def philox_in_c(compile_c):
     """The CUDA kernel's C source compiled for the host, filling ``count x width`` entries like the kernel."""
     import ctypes
-    import shutil
-    import subprocess
 
-    compiler = shutil.which("cc") or shutil.which("gcc")
-    if compiler is None:
-        pytest.skip("no C compiler")
-    folder = tmp_path_factory.mktemp("philox")
-    source = folder / "philox.c"
-    source.write_text("#include <math.h>\n#define PHILOX_FN static\n" + philox.C_SOURCE + """
+    library = compile_c("philox", "#include <math.h>\n#define PHILOX_FN static\n" + philox.C_SOURCE + """
 void fill(double *out, unsigned long long first, unsigned long long count, unsigned long long width,
           unsigned int stream, unsigned int k0, unsigned int k1, int normal) {
     for (unsigned long long i = 0; i < count * width; ++i)
         out[i] = philox_value(first + i / width, i % width, stream, k0, k1, normal);
 }
 """)
-    library = folder / "philox.so"
-    subprocess.run([compiler, "-O2", "-shared", "-fPIC", "-o", str(library), str(source), "-lm"], check=True)
-    fill = ctypes.CDLL(str(library)).fill
+    fill = library.fill
     fill.argtypes = [np.ctypeslib.ndpointer(np.float64, flags="C_CONTIGUOUS"), ctypes.c_ulonglong,
                      ctypes.c_ulonglong, ctypes.c_ulonglong, ctypes.c_uint, ctypes.c_uint, ctypes.c_uint,
                      ctypes.c_int]
