@@ -1,8 +1,9 @@
 """Compiled coordinate descent for Lasso paths on Gram matrices: the CPU engine of :func:`solvers.lasso`.
 
 Same problem, stopping rule and output as the array-API engine
-(:func:`solvers._lasso_cd.cd_path`), which stays the reference and the route
-for CuPy: for every instance b and every alpha of a descending grid it
+(:func:`solvers._lasso_cd.cd_path`), which stays the reference; the CUDA
+engine (:mod:`solvers._lasso_cuda`) runs this algorithm on CuPy, bit for bit:
+for every instance b and every alpha of a descending grid it
 minimises
 
 .. math:: P_b(w) = \\tfrac12 w^T G_b w - c_b^T w + \\tfrac12\\, yy_b + \\alpha \\|w\\|_1
