@@ -176,5 +176,6 @@ def main() -> None:
                 print(f"| {tol:g} | ours cupy {GPU_ENGINES[engine]} | {args.gpu_instances} | {t * 1e3:.4f} | "
                       f"{t_sk / t:.1f}x | {rel:.1e} | {sweeps:.2f} |")
 
+
 if __name__ == "__main__":
     main()
