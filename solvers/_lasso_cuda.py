@@ -9,9 +9,9 @@ instance b and every alpha of a descending grid it minimises
 
 by cyclic sweeps ``w_j <- S(w_j + q_j / G_jj, alpha / G_jj)`` on the gradient
 ``q = c - G w``, warm-started by the homotopy path (n <= d) or by linear
-extrapolation along the grid, with an
-active-set Newton step (Cholesky of ``G_AA``) on slow instances, and stops at
-``gap <= tol * yy / 2`` (scikit-learn's dual point).
+extrapolation along the grid, with an active-set Newton step (Cholesky of
+``G_AA``) on slow instances, and stops at ``gap <= tol * yy / 2``
+(scikit-learn's dual point).
 
 Why a hand-written kernel: the array-API engine (:mod:`solvers._lasso_cd`)
 vectorises each coordinate update across instances, so a sweep costs d
@@ -393,7 +393,10 @@ def cd_path_cuda(G: Any, c: Any, yy: Any, alphas: np.ndarray, tol: float, max_it
     w, w_prev, q, inv, x, w_new, q_new = (cupy.empty((d, B), dtype=dtype) for _ in range(7))
     act, active = (cupy.empty((d, B), dtype=cupy.int32) for _ in range(2))
     L = cupy.empty((d, d, B), dtype=dtype)
-    exact, sign = (cupy.empty((K, d, B), dtype=dtype), cupy.empty((d, B), dtype=dtype)) if homotopy else (w, w)  # unread without
+    if homotopy:
+        exact, sign = cupy.empty((K, d, B), dtype=dtype), cupy.empty((d, B), dtype=dtype)
+    else:  # not read by the kernel
+        exact = sign = w
     blocks = (B + THREADS_PER_BLOCK - 1) // THREADS_PER_BLOCK
     _kernel(real)((blocks,), (THREADS_PER_BLOCK,),
                   (np.int64(B), np.int32(d), np.int32(K), Gt, ct, yy, grid, target, np.int32(max_iter),
