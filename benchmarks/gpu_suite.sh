@@ -16,12 +16,13 @@
 #   bench  benchmarks/bench_scale.py --backend cupy (float64 and float32), benchmarks/lasso.py (the CUDA kernel and
 #          the array-API engine against scikit-learn), benchmarks/bench_solvers.py, all at n = 64, d = 32: the
 #          numbers of docs/performance.md's GPU section
-#   scaling  bench_scale.py's (512, 256) panel and fitted exponents; lasso.py at n = 32 and 16, d = 32
+#   scaling  bench_scale.py's (512, 256) panel and fitted exponents; lasso.py at n = 32 and 16, d = 32, and at
+#          n = 512, d = 256
 #
 # `all` takes longer than one 10-minute call of a lent machine: run `train`, then `tests bench`, then `scaling`.
 # Each step has a hard time limit (seconds: TRAIN_LIMIT 540, TESTS_LIMIT 150, PROFILE_LIMIT 30 for lasso_profile.py,
 # BENCH_LIMIT 75 for bench_scale float64, then 60, 30 and 45 for lasso.py, bench_solvers.py and bench_scale float32;
-# SCALING_LIMIT 150 for the (512, 256) panel and the exponents, 60 for each lasso.py);
+# SCALING_LIMIT 150 for the (512, 256) panel and the exponents, 60 for each lasso.py at d = 32, 100 at d = 256);
 # a step that runs out is killed and the suite goes on, keeping its partial log. Logs go to $OUT (the device
 # tool's folder) or runs/gpu/: train.txt, gpu_tests.txt, bench.txt and scaling.txt (six files with the two archives, within
 # the device tool's eight); every step's first line names the date and the GPU.
@@ -135,9 +136,13 @@ scaling() {
     fi
     step scaling bench_scale_big "${SCALING_LIMIT:-150}" "$PY" benchmarks/bench_scale.py --backend $BACKEND \
         --parts big exponents "${size[@]}"
-    for n in 32 16; do  # n <= d: no homotopy warm starts on the GPU, thousands of sweeps on some instances
+    for n in 32 16; do  # n <= d: the homotopy warm starts
         step scaling "bench_lasso_n$n" 60 "$PY" benchmarks/lasso.py --n $n --d 32 "${lasso[@]}"
     done
+    # d = 256: one GPU thread per instance against the array-API engine, few instances
+    local big=(--n 512 --d 256 --instances 40 --loop-instances 4 --gpu-instances 2000 --rounds 1 --tols 1e-8)
+    [[ $DRY == 1 ]] && big=(--n 32 --d 16 "${lasso[@]}")
+    step scaling bench_lasso_d256 100 "$PY" benchmarks/lasso.py "${big[@]}"
 }
 
 for stage in "${STAGES[@]}"; do $stage; done

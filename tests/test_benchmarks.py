@@ -64,7 +64,7 @@ def test_gpu_suite_dry_run_runs_every_stage_on_the_cpu(tmp_path):
     assert "full panel" in bench and "% of measured copy" in bench
     assert "cumulative seconds by phase" in (logs / "profile.txt").read_text()
     scaling = (logs / "scaling.txt").read_text()
-    assert "fitted exponents" in scaling and scaling.count("ours array_api") == 2
+    assert "fitted exponents" in scaling and scaling.count("ours array_api") == 3
     assert "stopped at its" not in bench
     sweep = json.loads((logs / "gpu_heads" / "sweep.json").read_text())
     assert len(sweep["probe"]["none"]["rates"]) == 8 and sweep["steps"] >= 10 and sweep["compile"] == "none"
