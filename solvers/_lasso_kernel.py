@@ -63,6 +63,8 @@ CHUNK = 8
 #: a thread costs more than solving a few instances, much more when the
 #: cores are busy with other work).
 MIN_INSTANCES_PER_THREAD = 64
+
+
 def cd_path_compiled(G: np.ndarray, c: np.ndarray, yy: np.ndarray, alphas: np.ndarray, tol: float,
                      max_iter: int, rank: int | None = None, homotopy: bool = False) -> PathResult:
     """Solve the Lasso for every instance along a descending alpha grid (NumPy arrays, compiled).
