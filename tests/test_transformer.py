@@ -206,6 +206,37 @@ def test_huber_objective_matches_mse_on_small_residuals_and_bounds_large_ones():
         TrainConfig(**TINY, huber_delta=0.0)
 
 
+PTO_SHAPE = dict(d=4, s=1, heads=[4, 1, 1], attention="linear", width=9, head_dim=4)
+
+
+def test_init_pto_starts_at_the_construction_and_trains_from_it(tmp_path):
+    """``init="pto"``: step 0 predicts as PtO with L - 1 steps (C3 as an initialisation); training moves it."""
+    config = TrainConfig(**PTO_SHAPE, n_min=6, n_max=6, queries=2, steps=30, batch=16, lr=1e-3, warmup=0,
+                         dtype="float64", log_every=10, checkpoint_every=10, init="pto", init_step_size=0.3)
+    start = TrainStep(config).model
+    rng = np.random.default_rng(4)
+    X, y, xq = _problems(rng, 7, 6, 4)
+    reference = np.einsum("td,td->t", solvers.pto(X, y, 0.3, 2), xq)
+    np.testing.assert_allclose(start(*_t(X, y, xq)).detach().numpy(), reference, rtol=1e-10, atol=1e-12)
+    trained = train(config, tmp_path, progress=False).model
+    moved = max(float(torch.max(torch.abs(a - b)).detach()) for a, b in zip(trained.parameters(), start.parameters()))
+    assert moved > 1e-4
+    assert load_model(tmp_path)[1].init == "pto"
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"init": "zeros"}, "init must be one of"),
+    ({"init": "pto"}, "init_step_size must be finite and > 0"),
+    ({"init": "pto", "init_step_size": -1.0}, "init_step_size must be finite and > 0"),
+    ({"init_step_size": 0.3}, "init_step_size applies to init 'pto' only"),
+    ({"init": "pto", "init_step_size": 0.3, "head_dim": 2}, "init 'pto' needs the construction's shape"),
+    ({"init": "pto", "init_step_size": 0.3, "heads": [4, 2, 1]}, "init 'pto' needs the construction's shape"),
+])
+def test_init_pto_config_is_checked(changes, message):
+    with pytest.raises(ValueError, match=message):
+        TrainConfig(**{**PTO_SHAPE, **changes})
+
+
 def test_resume_accepts_a_checkpoint_from_before_a_defaulted_field(tmp_path):
     """Checkpoints written before ``loss``/``huber_delta`` existed resume when the run uses their defaults."""
     config = TrainConfig(**TINY, steps=40, dtype="float64")

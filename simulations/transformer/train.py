@@ -44,6 +44,7 @@ from tqdm.auto import tqdm
 
 from simulations.spec import Problem
 
+from .construction import construct_pto
 from .model import ICLTransformer, ModelConfig
 
 CHECKPOINT = "checkpoint.pt"
@@ -56,6 +57,8 @@ LOSSES = ("mse", "huber")
 #: Values of ``TrainConfig.compile``: eager, or ``torch.compile`` in that mode ("reduce-overhead" replays CUDA
 #: graphs on a GPU, where an eager step of these small models is bound by the CPU's kernel launches).
 COMPILE_MODES = ("none", "default", "reduce-overhead")
+#: Values of ``TrainConfig.init``: normal weights of std ``init_std``, or the exact PtO construction.
+INITS = ("random", "pto")
 #: Torch draws of the signal laws' bases (:data:`solvers.signals.BASES`): ``draw(shape, generator, device, dtype)``.
 TORCH_BASES = {
     "normal": lambda shape, generator, device, dtype: torch.randn(*shape, generator=generator, device=device,
@@ -73,7 +76,11 @@ class TrainConfig:
     (:attr:`problem`); context lengths ``n_min .. n_max`` with an
     optional linear ``curriculum_steps``; ``queries`` query points per prompt.
     Model: ``heads`` (per layer), ``width``, ``head_dim``, ``attention``,
-    ``mlp``, ``init_std`` (see :class:`~.model.ModelConfig`). Optimisation:
+    ``mlp``, ``init_std`` (see :class:`~.model.ModelConfig`); ``init``: "random"
+    (normal weights of std ``init_std``) or "pto", which starts from the exact
+    PtO construction of :func:`~.construction.construct_pto` with step size
+    ``init_step_size`` (linear attention, heads ``[d, 1, ..., 1]``, width
+    ``2 d + 1``, head_dim ``d``, no MLP: the construction's shape). Optimisation:
     ``steps``, ``batch``, ``lr``, ``weight_decay``, ``warmup``, ``hold`` (steps at
     ``lr / 10`` after the decay, see :func:`learning_rate`), ``grad_clip``,
     ``loss`` ("mse" or "huber") and ``huber_delta``.
@@ -97,6 +104,8 @@ class TrainConfig:
     attention: str = "linear"
     mlp: bool = False
     init_std: float | None = None
+    init: str = "random"
+    init_step_size: float | None = None
     steps: int = 2000
     batch: int = 128
     lr: float = 1e-3
@@ -143,6 +152,24 @@ class TrainConfig:
         if self.compile not in COMPILE_MODES:
             raise ValueError(f"compile must be one of {COMPILE_MODES}, got {self.compile!r}")
         self.model_config()  # validates the architecture fields
+        if self.init not in INITS:
+            raise ValueError(f"init must be one of {INITS}, got {self.init!r}")
+        if self.init == "pto":
+            self._check_pto_shape()
+        elif self.init_step_size is not None:
+            raise ValueError(f"init_step_size applies to init 'pto' only, got {self.init_step_size!r} "
+                             f"with init {self.init!r}")
+
+    def _check_pto_shape(self) -> None:
+        if self.init_step_size is None or not (math.isfinite(self.init_step_size) and self.init_step_size > 0):
+            raise ValueError(f"init_step_size must be finite and > 0 for init 'pto', got {self.init_step_size!r}")
+        config, d = self.model_config(), self.d
+        shape = (config.attention, config.heads[0], config.heads[1:], config.width, config.head_dim, config.mlp)
+        if shape != ("linear", d, [1] * (config.layers - 1), 2 * d + 1, d, False):
+            raise ValueError(f"init 'pto' needs the construction's shape: attention 'linear', heads "
+                             f"[{d}, 1, ..., 1], width {2 * d + 1}, head_dim {d}, mlp false; got attention "
+                             f"{config.attention!r}, heads {config.heads}, width {config.width}, "
+                             f"head_dim {config.head_dim}, mlp {config.mlp}")
 
     def _check_types(self) -> None:
         """``TypeError`` naming the field for a value of the wrong JSON type ("44" for 44, true for 1, null)."""
@@ -156,9 +183,9 @@ class TrainConfig:
                                           "batch", "warmup", "hold", "seed", "log_every", "checkpoint_every")),
                  "an integer or null": (lambda v: v is None or integer(v), ("width", "head_dim")),
                  "a number": (number, ("sigma", "lr", "weight_decay", "grad_clip", "huber_delta")),
-                 "a number or null": (lambda v: v is None or number(v), ("init_std",)),
-                 "a string": (lambda v: isinstance(v, str), ("signal", "attention", "device", "dtype", "loss",
-                                                                 "compile")),
+                 "a number or null": (lambda v: v is None or number(v), ("init_std", "init_step_size")),
+                 "a string": (lambda v: isinstance(v, str), ("signal", "attention", "init", "device", "dtype",
+                                                                 "loss", "compile")),
                  "true or false": (lambda v: isinstance(v, bool), ("mlp",))}
         for kind, (ok, names) in kinds.items():
             for name in names:
@@ -259,6 +286,9 @@ class TrainStep:
         self.device, self.dtype = resolve_device(config.device), DTYPES[config.dtype]
         torch.manual_seed(config.seed)
         self.model = ICLTransformer(config.model_config()).to(device=self.device, dtype=self.dtype)
+        if config.init == "pto":
+            built = construct_pto(config.d, config.model_config().layers - 1, config.init_step_size, self.dtype)
+            self.model.load_state_dict(built.state_dict())
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=config.lr,
                                            weight_decay=config.weight_decay)
         self.generator = torch.Generator(device=self.device)
