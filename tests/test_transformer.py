@@ -330,10 +330,23 @@ def test_verdicts_on_the_construction_are_reproduced():
     assert decided["C7"]["seeds"][0]["win_fraction"] == 1.0
 
 
+def test_a_layer_whose_heads_all_help_when_masked_is_not_spread():
+    """PtO with a step far past its stable range predicts wildly, and masking any layer-1 head (which zeroes a
+    coordinate of the preprocessed data) tames it: every increase is negative, and the layer is not "spread"."""
+    d = 4
+    model = construct_pto(d, 2, 50.0)  # far past the stable step: wild predictions that any ablation tames
+    task = Problem(d=d, s=1, sigma=0.1, signal="gaussian")
+    importance = A.head_importance(model, task, [6], trials=100, queries=4)
+    assert max(importance["increase"][0]) < 0
+    assert importance["layers"][0]["pattern"] == "no head matters"
+    assert importance["layers"][0]["top_share"] == 0.0
+
+
 def test_verdict_rules_say_not_reproduced_and_mixed():
     share = lambda *patterns: {"layers": [{"pattern": p, "top_share": 0.0} for p in patterns],  # noqa: E731
                                "increase": [[0.1, 0.2]] * len(patterns)}
     assert V.c1({"head_importance": share("spread", "spread", "one dominant head")})[0] == V.NOT_REPRODUCED
+    assert V.c1({"head_importance": share("no head matters", "one head", "one head")})[0] == V.NOT_REPRODUCED
     single = {"head_importance": {"layers": [{"pattern": "one head"}] * 2, "increase": [[0.3], [0.1]]}}
     assert V.c1(single)[0] == V.c6(single, 8)[0] == V.combine([V.NOT_APPLICABLE]) == V.NOT_APPLICABLE
     assert V.c6({"head_importance": {"increase": [[0.1, 0.2], [0.3]]}}, 8)[0] == V.NOT_APPLICABLE
@@ -364,6 +377,10 @@ def test_convergence_check_against_the_bayes_floor():
     bayes = res["algorithms"]["bayes"]
     assert bayes["diff"] > -4 * bayes["diff_sem"]  # nothing beats the posterior mean (MMSE)
     assert res["bayes_ratio"] == bayes["ratio"] and set(res["algorithms"]) == set(A.BASELINES)
+    mine = A.model_risk(model, A.EvalSet.draw(task, 8, 300, 4, 5))  # the same prompts (seed 5, the default)
+    assert res["quantiles"]["0.5"] == pytest.approx(np.median(mine), rel=1e-12)
+    assert res["quantiles"]["0.5"] < res["quantiles"]["0.9"] < res["quantiles"]["0.99"] <= mine.max()
+    assert all(0 < row["median"] for row in res["algorithms"].values())
 
 
 # ----------------------------------------------------------------------------- commands

@@ -213,6 +213,10 @@ def late_gain(before: np.ndarray, after: np.ndarray) -> dict[str, float]:
     return {"late_gain": float(gain.mean()), "late_gain_sem": float(gain.std(ddof=1) / np.sqrt(gain.size))}
 
 
+#: Per-prompt risk quantiles that :func:`convergence` reports beside the mean.
+RISK_QUANTILES = (0.5, 0.9, 0.99)
+
+
 def convergence(model: ICLTransformer, task: Problem, n: int, earlier: ICLTransformer | None = None,
                 trials: int = 2000, queries: int = 16, seed: int = 5) -> dict[str, Any]:
     """Is the model converged? Its risk at context length n against the algorithms, paired on the same prompts.
@@ -220,21 +224,25 @@ def convergence(model: ICLTransformer, task: Problem, n: int, earlier: ICLTransf
     For each algorithm of :data:`BASELINES` (:func:`reference_risks`),
     ``ratio`` = model risk / algorithm risk and ``diff`` = the
     mean per-prompt difference with its paired standard error ``diff_sem``;
-    ``below`` says the model is below the algorithm by more than 2 SE.
-    ``bayes_ratio`` is the distance to the Bayes-optimal floor. With
+    ``below`` says the model is below the algorithm by more than 2 SE, and
+    ``median`` is the algorithm's median per-prompt risk. ``quantiles`` are the
+    model's per-prompt risk quantiles (0.5, 0.9, 0.99): beside the mean they
+    show a heavy tail, as deep linear attention has (a polynomial of Gaussian
+    data). ``bayes_ratio`` is the distance to the Bayes-optimal floor. With
     ``earlier`` (the same run at 80% of its steps), ``late_gain`` is the
     relative risk reduction of the last 20% of training,
     ``(risk_earlier - risk) / risk_earlier``, with its paired SE.
     """
     data = EvalSet.draw(task, n, trials, queries, seed)
     mine = model_risk(model, data)
-    result: dict[str, Any] = {"n": n, "trials": trials, **risk_summary(mine), "algorithms": {}}
+    result: dict[str, Any] = {"n": n, "trials": trials, **risk_summary(mine), "algorithms": {},
+                              "quantiles": {str(q): float(np.quantile(mine, q)) for q in RISK_QUANTILES}}
     for name, theirs in reference_risks(data, task).items():
         diff = mine - theirs
         sem = float(diff.std(ddof=1) / np.sqrt(diff.size))
         result["algorithms"][name] = {"risk": float(theirs.mean()), "ratio": float(mine.mean() / theirs.mean()),
                                       "diff": float(diff.mean()), "diff_sem": sem,
-                                      "below": bool(diff.mean() < -2 * sem)}
+                                      "below": bool(diff.mean() < -2 * sem), "median": float(np.median(theirs))}
     result["bayes_ratio"] = result["algorithms"]["bayes"]["ratio"]
     if earlier is not None:
         result.update(late_gain(model_risk(earlier, data), mine))
@@ -258,8 +266,10 @@ def head_importance(model: ICLTransformer, task: Problem, ns: list[int], trials:
     (all zeros when no head of the layer matters). Per layer, ``top_share`` is
     the largest normalised value, ``effective_heads = 1 / sum_h normalized^2``
     (1 for one head, h for equal heads), and ``pattern`` is ``"one dominant
-    head"`` when ``top_share >= DOMINANCE`` (0.5) and ``"spread"`` otherwise;
-    a layer with a single head is ``"one head"``.
+    head"`` when ``top_share >= DOMINANCE`` (0.5), ``"no head matters"`` when
+    masking no head of the layer raises the risk (a model worse than its
+    ablations, e.g. one with heavy-tailed predictions), and ``"spread"``
+    otherwise; a layer with a single head is ``"one head"``.
     """
     sets = [EvalSet.draw(task, n, trials, queries, seed) for n in ns]
 
@@ -287,7 +297,8 @@ def head_importance(model: ICLTransformer, task: Problem, ns: list[int], trials:
         normalized.append(share.tolist())
         top = float(share.max())
         effective = float(1 / np.sum(share**2)) if pos.sum() > 0 else 0.0
-        pattern = "one head" if len(row) == 1 else ("one dominant head" if top >= DOMINANCE else "spread")
+        pattern = ("one head" if len(row) == 1 else "no head matters" if pos.sum() == 0
+                   else "one dominant head" if top >= DOMINANCE else "spread")
         layers.append({"top_share": top, "effective_heads": effective, "pattern": pattern})
     return {"n": list(ns), "base_risk": float(base.mean()), "increase": increase, "increase_sem": increase_sem,
             "normalized": normalized, "layers": layers, "dominance_threshold": DOMINANCE}

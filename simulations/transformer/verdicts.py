@@ -7,8 +7,8 @@ meets it, *not reproduced* when none does, and *mixed* otherwise.
 C1 (many heads in layer 1, one head in each later layer)
     Per layer, the pattern of :func:`.analysis.head_importance` (top head's
     share of the layer's risk increase ``>= 0.5``: "one dominant head", else
-    "spread"). Met when layer 1 is spread and every later layer has one
-    dominant head.
+    "spread"; "no head matters" when masking no head raises the risk). Met
+    when layer 1 is spread and every later layer has one dominant head.
 C2 (layer 1 preprocesses to ``r (.) x_i``; later layers take GD steps)
     Held-out R^2 of a linear probe for ``r (.) x_i`` from the context tokens
     after layer 1 (:func:`.analysis.probing`). Met when it is ``>= 0.8`` and
