@@ -40,6 +40,7 @@ CITED = {
     "d8s1_256k_h1_seed0": "d8s1_256k_h1",
     "d8s1_256k_h8_seed0": "d8s1_256k_h8",
     "d8s1_256k_h8_seed1": "d8s1_256k_h8/seed_1",
+    "d8s1_256k_h8_seed2": "d8s1_256k_h8/seed_2",
     "d8s1_320k_h1_seed0": "d8s1_320k_h1",
     "d8s1_320k_h8_seed0": "d8s1_320k_h8",
     "d8s1_400k_h8_seed0": "d8s1_400k_h8",

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from matplotlib.ticker import NullLocator
 
 from simulations.plotting import STYLES, plt
 
@@ -126,6 +127,9 @@ def plot_budget(path: Path, res: dict[str, Any], title: str) -> None:
     ax.plot([], [], "o", color="0.3", mfc="white", label="hollow: still improving (or no 80% snapshot)")
     ax.set(xlabel="training prompts (steps x batch)", ylabel=f"excess risk at n = {res['n']}", xscale="log",
            yscale="log", title=title)
+    budgets = sorted({row["prompts"] for row in res["runs"]})  # a tick at every budget, none between
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.set_xticks(budgets, [f"{b / 1e6:.3g}M" for b in budgets], fontsize=7, rotation=45)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     _save(fig, path)
 
