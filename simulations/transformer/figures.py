@@ -32,8 +32,10 @@ def _save(fig: Any, path: Path) -> None:
 
 
 def plot_risk(path: Path, res: dict[str, Any], title: str) -> None:
-    """Excess risk against n: the models (solid) and the oracle-tuned algorithms (dashed, fixed styles)."""
-    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    """Excess risk against n: the models (solid) and the oracle-tuned algorithms (dashed, fixed styles).
+
+    The legend sits outside the axes, so that it hides no curve."""
+    fig, ax = plt.subplots(figsize=(9.0, 4.4))
     ns = res["n"]
     for colour, (name, rows) in zip(MODEL_COLOURS, res["models"].items()):
         ax.errorbar(ns, [r["risk"] for r in rows], yerr=[2 * r["sem"] for r in rows], fmt="-o", ms=4,
@@ -45,7 +47,7 @@ def plot_risk(path: Path, res: dict[str, Any], title: str) -> None:
     ax.axhline(res["zero"], color="grey", lw=0.8, ls=":", label=r"zero predictor ($E\|w^*\|^2$)")
     ax.set(xlabel="context length n", ylabel=r"excess risk $E(\hat y_q - \langle w^*, x_q\rangle)^2$",
            yscale="log", title=title)
-    ax.legend(fontsize=7, loc="lower left")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     _save(fig, path)
 
 
@@ -69,13 +71,13 @@ def plot_importance(path: Path, res: dict[str, Any], title: str) -> None:
 
 
 def plot_pruning(path: Path, res: dict[str, Any], title: str) -> None:
-    """Risk against n of the full model and the prunings."""
-    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    """Risk against n of the full model and the prunings (legend outside the axes)."""
+    fig, ax = plt.subplots(figsize=(9.0, 4.4))
     for name, rows in res["risk"].items():
         ax.errorbar(res["n"], [r["risk"] for r in rows], yerr=[2 * r["sem"] for r in rows], fmt="-o", ms=3,
                     capsize=2, label=PRUNING_LABELS.get(name, name))
     ax.set(xlabel="context length n", ylabel="excess risk", yscale="log", title=title)
-    ax.legend(fontsize=7, loc="lower left")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     _save(fig, path)
 
 
