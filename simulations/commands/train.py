@@ -34,6 +34,10 @@ FIELD_FLAGS = (
     ("head-dim", int, "query/key/value width of every head (default: width // heads)"),
     ("attention", str, "linear or softmax (default linear)"),
     ("init-std", float, "standard deviation of the normal weight init (default: 1 / sqrt(width))"),
+    ("init", str, "random, or pto: start at the exact PtO construction (linear attention, heads d,1,...,1, "
+                  "width 2d + 1, head-dim d) (default random)"),
+    ("init-step-size", float, "GD step size of the construction that --init pto starts from "
+                              "(default: none; required by pto)"),
     ("steps", int, "optimiser steps (default 2000)"),
     ("batch", int, "prompts per step (default 128)"),
     ("lr", float, "peak AdamW learning rate, reached after the warm-up, then cosine decay to lr / 10 "
