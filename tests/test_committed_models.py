@@ -45,6 +45,8 @@ CITED = {
     "d8s1_320k_h8_seed0": "d8s1_320k_h8",
     "d8s1_400k_h8_seed0": "d8s1_400k_h8",
     "d8s1_400k_h8_seed1": "d8s1_400k_h8/seed_1",
+    "d8s1_400k_h8_seed2": "d8s1_400k_h8/seed_2",
+    "d8s1_400k_h1_seed0": "d8s1_400k_h1",
     "d8s1_linear_huber_seed0": "d8s1_linear_huber",
     "d8s1_linear_huber_pto_init_seed0": "d8s1_linear_huber_pto_init",
     "d8s1_linear_huber_pto_init_lr3e-5_seed0": "d8s1_linear_huber_pto_init_lr3e-5",
