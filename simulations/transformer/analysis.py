@@ -255,6 +255,30 @@ def convergence(model: ICLTransformer, task: Problem, n: int, earlier: ICLTransf
 DOMINANCE = 0.5
 
 
+def top_share(increase: np.ndarray) -> np.ndarray:
+    """The largest share ``max_h max(0, inc_h) / sum_h max(0, inc_h)`` over the last axis (0 when no head matters)."""
+    pos = np.clip(increase, 0, None)
+    total = pos.sum(axis=-1)
+    return np.divide(pos.max(axis=-1), total, out=np.zeros_like(total), where=total > 0)
+
+
+def top_share_bootstrap(diffs: np.ndarray, resamples: int = 2000, seed: int = 0) -> tuple[float, float, float]:
+    """Bootstrap over prompts of one layer's top head share: its standard error and 95% percentile interval.
+
+    ``diffs[h, i]`` is prompt i's risk increase when head h is masked. Each of
+    ``resamples`` replicates draws the prompts with replacement (the same draw
+    for every head, so the heads stay paired) and recomputes :func:`top_share`
+    of the mean increases. Returns ``(sem, low, high)``.
+    """
+    rng = np.random.default_rng(seed)
+    n = diffs.shape[1]
+    shares = np.empty(resamples)
+    for b in range(resamples):
+        shares[b] = top_share(diffs[:, rng.integers(0, n, n)].mean(axis=1))
+    low, high = np.quantile(shares, [0.025, 0.975])
+    return float(shares.std(ddof=1)), float(low), float(high)
+
+
 def head_importance(model: ICLTransformer, task: Problem, ns: list[int], trials: int = 500, queries: int = 16,
                     seed: int = 1) -> dict[str, Any]:
     """Risk increase from masking each head alone, on the same prompts, averaged over context lengths ``ns``.
@@ -269,7 +293,10 @@ def head_importance(model: ICLTransformer, task: Problem, ns: list[int], trials:
     head"`` when ``top_share >= DOMINANCE`` (0.5), ``"no head matters"`` when
     masking no head of the layer raises the risk (a model worse than its
     ablations, e.g. one with heavy-tailed predictions), and ``"spread"``
-    otherwise; a layer with a single head is ``"one head"``.
+    otherwise; a layer with a single head is ``"one head"``. The pattern is
+    called on the point estimate; ``top_share_sem`` and ``top_share_interval``
+    (:func:`top_share_bootstrap` over prompts, paired across heads) say how
+    firmly.
     """
     sets = [EvalSet.draw(task, n, trials, queries, seed) for n in ns]
 
@@ -278,28 +305,27 @@ def head_importance(model: ICLTransformer, task: Problem, ns: list[int], trials:
 
     base = per_prompt()
     heads = [int(m.numel()) for m in model.head_masks]
-    increase, increase_sem = [], []
+    increase, increase_sem, normalized, layers = [], [], [], []
     for layer, h in enumerate(heads):
-        row, row_sem = [], []
+        diffs = np.empty((h, base.size))
         for head in range(h):
             keep = [np.ones(k) for k in heads]
             keep[layer][head] = 0.0
             with masked(model, keep):
-                diff = per_prompt() - base
-            row.append(float(diff.mean()))
-            row_sem.append(float(diff.std(ddof=1) / np.sqrt(diff.size)))
-        increase.append(row)
-        increase_sem.append(row_sem)
-    normalized, layers = [], []
-    for row in increase:
+                diffs[head] = per_prompt() - base
+        row = diffs.mean(axis=1)
+        increase.append(row.tolist())
+        increase_sem.append((diffs.std(axis=1, ddof=1) / np.sqrt(base.size)).tolist())
         pos = np.clip(row, 0, None)
         share = pos / pos.sum() if pos.sum() > 0 else pos
         normalized.append(share.tolist())
-        top = float(share.max())
+        top = float(top_share(row))
         effective = float(1 / np.sum(share**2)) if pos.sum() > 0 else 0.0
-        pattern = ("one head" if len(row) == 1 else "no head matters" if pos.sum() == 0
+        pattern = ("one head" if h == 1 else "no head matters" if pos.sum() == 0
                    else "one dominant head" if top >= DOMINANCE else "spread")
-        layers.append({"top_share": top, "effective_heads": effective, "pattern": pattern})
+        sem, low, high = top_share_bootstrap(diffs, seed=seed + layer)
+        layers.append({"top_share": top, "top_share_sem": sem, "top_share_interval": [low, high],
+                       "effective_heads": effective, "pattern": pattern})
     return {"n": list(ns), "base_risk": float(base.mean()), "increase": increase, "increase_sem": increase_sem,
             "normalized": normalized, "layers": layers, "dominance_threshold": DOMINANCE}
 

@@ -7,7 +7,8 @@ meets it, *not reproduced* when none does, and *mixed* otherwise.
 C1 (many heads in layer 1, one head in each later layer)
     Per layer, the pattern of :func:`.analysis.head_importance` (top head's
     share of the layer's risk increase ``>= 0.5``: "one dominant head", else
-    "spread"; "no head matters" when masking no head raises the risk). Met
+    "spread"; "no head matters" when masking no head raises the risk), called
+    on the point estimate; its bootstrap SE over prompts is reported beside it. Met
     when layer 1 is spread and every later layer has one dominant head.
 C2 (layer 1 preprocesses to ``r (.) x_i``; later layers take GD steps)
     Held-out R^2 of a linear probe for ``r (.) x_i`` from the context tokens
@@ -50,12 +51,14 @@ def _single_heads(run: dict[str, Any]) -> bool:
 def c1(run: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     layers = run["head_importance"]["layers"]
     if _single_heads(run):
-        return NOT_APPLICABLE, {"patterns": [layer["pattern"] for layer in layers], "top_share": [1.0] * len(layers)}
+        return NOT_APPLICABLE, {"patterns": [layer["pattern"] for layer in layers], "top_share": [1.0] * len(layers),
+                                "top_share_sem": [0.0] * len(layers)}
     first_spread = layers[0]["pattern"] == "spread"
     later_single = all(layer["pattern"] in ("one dominant head", "one head") for layer in layers[1:])
     verdict = REPRODUCED if first_spread and later_single else NOT_REPRODUCED
     return verdict, {"patterns": [layer["pattern"] for layer in layers],
-                     "top_share": [layer["top_share"] for layer in layers]}
+                     "top_share": [layer["top_share"] for layer in layers],
+                     "top_share_sem": [layer["top_share_sem"] for layer in layers]}
 
 
 def c2(run: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -146,8 +149,8 @@ def markdown(runs: list[dict[str, Any]], decided: dict[str, Any], label: str) ->
 
 def _seed_summary(claim: str, seed: dict[str, Any]) -> str:
     if claim == "C1":
-        return f"{seed['verdict']}: layers {', '.join(seed['patterns'])} (top shares " + \
-            ", ".join(f"{v:.2f}" for v in seed["top_share"]) + ")"
+        shares = ", ".join(f"{v:.2f} +- {e:.2f}" for v, e in zip(seed["top_share"], seed["top_share_sem"]))
+        return f"{seed['verdict']}: layers {', '.join(seed['patterns'])} (top shares {shares})"
     if claim == "C2":
         return f"{seed['verdict']}: R^2(r x_i) by layer " + ", ".join(f"{v:.2f}" for v in seed["r2_rx"])
     if claim == "C6":
