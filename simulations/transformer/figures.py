@@ -52,20 +52,23 @@ def plot_risk(path: Path, res: dict[str, Any], title: str) -> None:
 
 
 def plot_importance(path: Path, res: dict[str, Any], title: str) -> None:
-    """Heat map of the normalised risk increase from masking each head (rows: layers)."""
+    """Heat map of the normalised risk increase from masking each head (rows: layers), each row labelled with
+    its pattern and top share +- its bootstrap SE."""
     rows = res["normalized"]
     grid = np.full((len(rows), max(len(r) for r in rows)), np.nan)
     for i, row in enumerate(rows):
         grid[i, :len(row)] = row
-    fig, ax = plt.subplots(figsize=(2.4 + 0.55 * grid.shape[1], 1.4 + 0.6 * grid.shape[0]))
+    fig, ax = plt.subplots(figsize=(3.4 + 0.55 * grid.shape[1], 1.4 + 0.7 * grid.shape[0]))
     im = ax.imshow(grid, cmap="Blues", vmin=0, vmax=1, aspect="auto")
     for (i, j), value in np.ndenumerate(grid):
         if np.isfinite(value):
             ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7,
                     color="white" if value > 0.6 else "black")
-    ax.set(xlabel="head", ylabel="layer", title=title, xticks=range(grid.shape[1]),
-           xticklabels=[str(j + 1) for j in range(grid.shape[1])], yticks=range(grid.shape[0]),
-           yticklabels=[str(i + 1) for i in range(grid.shape[0])])
+    labels = [f"layer {i + 1}\n{layer['pattern']}\ntop {layer['top_share']:.2f} +- {layer['top_share_sem']:.2f}"
+              for i, layer in enumerate(res["layers"])]
+    ax.set(xlabel="head", title=title, xticks=range(grid.shape[1]),
+           xticklabels=[str(j + 1) for j in range(grid.shape[1])], yticks=range(grid.shape[0]))
+    ax.set_yticklabels(labels, fontsize=7)
     fig.colorbar(im, ax=ax, label="share of the layer's risk increase")
     _save(fig, path)
 
