@@ -1,11 +1,13 @@
-"""The tables of docs/simulations.md that are generated from the registries.
+"""The tables of the docs that are generated from code and committed results.
 
 Each table sits between ``<!-- generated: NAME -->`` and
-``<!-- end generated -->`` in the document; :func:`render` fills them in from
-:data:`solvers.signals.SIGNALS`, :data:`simulations.tuning.TUNINGS` and
-:data:`simulations.methods.METHODS`, and
-``python -m simulations.doc_tables`` rewrites the file (a test checks that
-it is current).
+``<!-- end generated -->`` in its document; :func:`render` fills them in:
+docs/simulations.md from :data:`solvers.signals.SIGNALS`,
+:data:`simulations.tuning.TUNINGS` and :data:`simulations.methods.METHODS`;
+docs/claims.md's model-by-model table of the transformer claims from the
+committed analyses (:mod:`simulations.transformer.model_table`).
+``python -m simulations.doc_tables`` rewrites the files (a test checks that
+they are current).
 """
 
 from __future__ import annotations
@@ -17,9 +19,12 @@ from typing import Callable
 
 from solvers.signals import SIGNALS
 from .methods import grid_table
+from .transformer.model_table import markdown_table as transformer_model_table
 from .tuning import tuning_table
 
-DOCUMENT = Path(__file__).resolve().parents[1] / "docs" / "simulations.md"
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+#: The documents that hold generated tables.
+DOCUMENTS = (DOCS / "simulations.md", DOCS / "claims.md")
 END = "<!-- end generated -->"
 
 
@@ -31,7 +36,8 @@ def signal_table() -> str:
 
 
 #: The generated tables by name.
-TABLES: dict[str, Callable[[], str]] = {"signals": signal_table, "tunings": tuning_table, "methods": grid_table}
+TABLES: dict[str, Callable[[], str]] = {"signals": signal_table, "tunings": tuning_table, "methods": grid_table,
+                                        "transformer_models": transformer_model_table}
 
 
 def render(text: str) -> str:
@@ -43,7 +49,8 @@ def render(text: str) -> str:
 
 
 def main() -> int:
-    DOCUMENT.write_text(render(DOCUMENT.read_text()))
+    for document in DOCUMENTS:
+        document.write_text(render(document.read_text()))
     return 0
 
 

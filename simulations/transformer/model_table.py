@@ -1,0 +1,121 @@
+"""The transformer claims model by model: one Markdown row per analysed seed.
+
+Reads what ``sparse-icl analyze`` wrote into each analysis directory
+(``convergence.json``, ``agreement.json`` for seed 0 and in ``seed_<k>/`` for
+the others, and ``verdicts.json`` for all seeds) and condenses, per model:
+
+- the excess risk at n = d and its ratio to the Bayes floor;
+- the last-20% gain (rule (b): bold when below 5%);
+- C1: the top head's share of each layer's risk increase under single-head
+  masking (bold when >= 0.5, "one dominant head");
+- C2: the probe R^2 of ``r (.) x_i`` after layer 1;
+- C6: the pruned model's risk over the full model's;
+- C7: the closest algorithm with its mean squared prediction difference
+  (msd), and the msd to PtO.
+
+:data:`ANALYSES` lists the committed h = 8 analyses of the CPU study in
+budget order; :func:`markdown_table` renders them, and
+``python -m simulations.doc_tables`` writes the table into docs/claims.md
+(a test checks that the committed table is current).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+FIGURES = Path(__file__).resolve().parents[2] / "docs" / "figures" / "transformer"
+
+#: (budget label, analysis directory under docs/figures/transformer/), in budget order.
+ANALYSES: list[tuple[str, str]] = [
+    ("32k (4.1M)", "d8s1_h8"),
+    ("64k (8.2M)", "d8s1_64k_h8"),
+    ("128k (16.4M)", "d8s1_128k_h8"),
+    ("256k (32.8M)", "d8s1_256k_h8"),
+    ("320k (41M)", "d8s1_320k_h8"),
+    ("400k (51M)", "d8s1_400k_h8"),
+]
+
+#: Rule (b)'s threshold on the last-20% gain and C1's threshold on the top share.
+LATE_GAIN_MAX = 0.05
+DOMINANT_SHARE = 0.5
+
+ALGORITHM_NAMES = {"bayes": "Bayes", "lasso": "Lasso", "ridge": "ridge", "gd": "GD", "pto": "PtO"}
+
+
+def _read(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such file (run sparse-icl analyze first)") from None
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path}: not valid JSON ({err.msg}, line {err.lineno})") from None
+
+
+def seed_directories(directory: Path) -> list[Path]:
+    """The per-seed output directories of one analysis: the directory itself
+    (its first seed), then ``seed_<k>/`` in increasing k."""
+    others = sorted((p for p in directory.glob("seed_*") if p.is_dir() and p.name[5:].isdigit()),
+                    key=lambda p: int(p.name[5:]))
+    return [directory, *others]
+
+
+def seed_rows(directory: Path) -> list[dict[str, Any]]:
+    """One dict per seed of the analysis in ``directory``.
+
+    Raises
+    ------
+    ValueError
+        When a file is missing, is not JSON, or lacks a field the table needs
+        (the message names the file).
+    """
+    verdicts = _read(directory / "verdicts.json")
+    rows = []
+    for k, seed_dir in enumerate(seed_directories(directory)):
+        convergence = _read(seed_dir / "convergence.json")
+        agreement = _read(seed_dir / "agreement.json")
+        try:
+            c1, c2, c6, c7 = (verdicts[claim]["seeds"][k] for claim in ("C1", "C2", "C6", "C7"))
+            rows.append({
+                "seed": seed_dir.name[5:] if k else "0",
+                "risk": float(convergence["risk"]),
+                "bayes_ratio": float(convergence["bayes_ratio"]),
+                "late_gain": float(convergence["late_gain"]) if "late_gain" in convergence else None,
+                "top_share": [float(v) for v in c1["top_share"]],
+                "r2_after_layer_1": float(c2["r2_rx"][1]),
+                "pruned_ratio": float(c6["pruned_ratio"]),
+                "closest": str(c7["closest"]),
+                "closest_msd": float(agreement["algorithms"][c7["closest"]]["msd"]),
+                "pto_msd": float(agreement["algorithms"]["pto"]["msd"]),
+            })
+        except (KeyError, IndexError, TypeError, ValueError) as err:
+            raise ValueError(f"{seed_dir}: a field of the analysis is missing or malformed ({err}); "
+                             "rerun sparse-icl analyze") from None
+    return rows
+
+
+def _bold_if(text: str, condition: bool) -> str:
+    return f"**{text}**" if condition else text
+
+
+def format_row(label: str, row: dict[str, Any]) -> str:
+    """One Markdown row of the model table."""
+    gain = row["late_gain"]
+    gain_text = "n/a" if gain is None else _bold_if(f"{gain:.1%}", gain < LATE_GAIN_MAX)
+    shares = ", ".join(_bold_if(f"{v:.2f}", v >= DOMINANT_SHARE) for v in row["top_share"])
+    closest = ALGORITHM_NAMES.get(row["closest"], row["closest"])
+    return (f"| {label} | {row['seed']} | {row['risk']:.4f} ({row['bayes_ratio']:.1f}x) | {gain_text} | {shares} | "
+            f"{row['r2_after_layer_1']:.2f} | {row['pruned_ratio']:.0f} | {closest} ({row['closest_msd']:.4f}) | "
+            f"{row['pto_msd']:.2f} |")
+
+
+def markdown_table(analyses: list[tuple[str, str]] = ANALYSES, root: Path = FIGURES) -> str:
+    """The model table of ``analyses`` (label, directory under ``root``) as Markdown."""
+    lines = ["| steps (prompts) | seed | risk at n = d (x Bayes) | last-20% gain | "
+             "C1: top head share, layers 1, 2, 3 | C2: R^2 after layer 1 | C6: pruned / full | "
+             "C7: closest (msd) | msd to PtO |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for label, name in analyses:
+        lines += [format_row(label, row) for row in seed_rows(root / name)]
+    return "\n".join(lines)

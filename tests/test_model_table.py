@@ -1,0 +1,58 @@
+"""The model-by-model table of the transformer claims (simulations.transformer.model_table)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from simulations.transformer.model_table import markdown_table, seed_directories, seed_rows
+
+
+def write_analysis(directory: Path, seeds: list[dict]) -> None:
+    """A minimal analysis directory in the layout of ``sparse-icl analyze``."""
+    verdicts = {"C1": {"seeds": []}, "C2": {"seeds": []}, "C6": {"seeds": []}, "C7": {"seeds": []}}
+    for k, seed in enumerate(seeds):
+        seed_dir = directory if k == 0 else directory / f"seed_{seed['seed']}"
+        seed_dir.mkdir(parents=True, exist_ok=True)
+        convergence = {"risk": seed["risk"], "bayes_ratio": seed["risk"] / 0.002}
+        if seed.get("late_gain") is not None:
+            convergence["late_gain"] = seed["late_gain"]
+        (seed_dir / "convergence.json").write_text(json.dumps(convergence))
+        (seed_dir / "agreement.json").write_text(json.dumps(
+            {"algorithms": {"bayes": {"msd": 0.005}, "lasso": {"msd": 0.01}, "pto": {"msd": 3.0}}}))
+        verdicts["C1"]["seeds"].append({"top_share": seed["shares"]})
+        verdicts["C2"]["seeds"].append({"r2_rx": [0.18, 0.2, 0.21, 0.19]})
+        verdicts["C6"]["seeds"].append({"pruned_ratio": 141.1})
+        verdicts["C7"]["seeds"].append({"closest": "bayes"})
+    (directory / "verdicts.json").write_text(json.dumps(verdicts))
+
+
+def test_rows_follow_the_seed_directories_and_bold_what_meets_the_rules(tmp_path: Path) -> None:
+    seeds = [{"seed": 0, "risk": 0.0063, "late_gain": 0.023, "shares": [0.25, 0.49, 0.66]},
+             {"seed": 2, "risk": 0.0077, "late_gain": 0.118, "shares": [0.5, 0.2, 0.3]},
+             {"seed": 10, "risk": 0.0090, "late_gain": None, "shares": [0.1, 0.2, 0.3]}]
+    write_analysis(tmp_path / "run", seeds)
+    assert [p.name for p in seed_directories(tmp_path / "run")] == ["run", "seed_2", "seed_10"]
+    table = markdown_table([("400k", "run")], root=tmp_path).splitlines()
+    assert len(table) == 2 + 3
+    assert table[2] == ("| 400k | 0 | 0.0063 (3.1x) | **2.3%** | 0.25, 0.49, **0.66** | 0.20 | 141 | "
+                        "Bayes (0.0050) | 3.00 |")
+    assert "| 400k | 2 | 0.0077 (3.9x) | 11.8% | **0.50**, 0.20, 0.30 |" in table[3]
+    assert "| 400k | 10 | 0.0090 (4.5x) | n/a |" in table[4]
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda d: (d / "verdicts.json").unlink(), "verdicts.json: no such file"),
+    (lambda d: (d / "seed_1" / "agreement.json").unlink(), "agreement.json: no such file"),
+    (lambda d: (d / "convergence.json").write_text("{not json"), "convergence.json: not valid JSON"),
+    (lambda d: (d / "verdicts.json").write_text('{"C1": {"seeds": []}}'), "missing or malformed"),
+    (lambda d: (d / "convergence.json").write_text('{"risk": "high"}'), "missing or malformed"),
+])
+def test_a_damaged_analysis_is_one_clear_error(tmp_path: Path, damage, message: str) -> None:
+    write_analysis(tmp_path, [{"seed": 0, "risk": 0.01, "late_gain": 0.1, "shares": [0.3, 0.3, 0.3]},
+                              {"seed": 1, "risk": 0.01, "late_gain": 0.1, "shares": [0.3, 0.3, 0.3]}])
+    damage(tmp_path)
+    with pytest.raises(ValueError, match=message):
+        seed_rows(tmp_path)
