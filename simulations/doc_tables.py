@@ -5,7 +5,9 @@ Each table sits between ``<!-- generated: NAME -->`` and
 docs/simulations.md from :data:`solvers.signals.SIGNALS`,
 :data:`simulations.tuning.TUNINGS` and :data:`simulations.methods.METHODS`;
 docs/claims.md's model-by-model table of the transformer claims from the
-committed analyses (:mod:`simulations.transformer.model_table`).
+committed analyses, and docs/transformer.md's tables of every budget and of
+the converged models from the same analyses
+(:mod:`simulations.transformer.model_table`).
 ``python -m simulations.doc_tables`` rewrites the files (a test checks that
 they are current).
 """
@@ -19,12 +21,13 @@ from typing import Callable
 
 from solvers.signals import SIGNALS
 from .methods import grid_table
+from .transformer.model_table import budget_table, convergence_table
 from .transformer.model_table import markdown_table as transformer_model_table
 from .tuning import tuning_table
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 #: The documents that hold generated tables.
-DOCUMENTS = (DOCS / "simulations.md", DOCS / "claims.md")
+DOCUMENTS = (DOCS / "simulations.md", DOCS / "claims.md", DOCS / "transformer.md")
 END = "<!-- end generated -->"
 
 
@@ -37,7 +40,8 @@ def signal_table() -> str:
 
 #: The generated tables by name.
 TABLES: dict[str, Callable[[], str]] = {"signals": signal_table, "tunings": tuning_table, "methods": grid_table,
-                                        "transformer_models": transformer_model_table}
+                                        "transformer_models": transformer_model_table,
+                                        "transformer_budgets": budget_table, "transformer_converged": convergence_table}
 
 
 def render(text: str) -> str:

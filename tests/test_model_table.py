@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from simulations.transformer.model_table import markdown_table, seed_directories, seed_rows
+from simulations.transformer.model_table import (budget_table, convergence_table, markdown_table,
+                                                 seed_directories, seed_rows)
 
 
 def write_analysis(directory: Path, seeds: list[dict]) -> None:
@@ -16,9 +17,13 @@ def write_analysis(directory: Path, seeds: list[dict]) -> None:
     for k, seed in enumerate(seeds):
         seed_dir = directory if k == 0 else directory / f"seed_{seed['seed']}"
         seed_dir.mkdir(parents=True, exist_ok=True)
-        convergence = {"risk": seed["risk"], "bayes_ratio": seed["risk"] / 0.002}
+        convergence = {"risk": seed["risk"], "sem": 0.0002, "bayes_ratio": seed["risk"] / 0.002,
+                       "algorithms": {name: {"ratio": seed["risk"] / risk, "diff": seed["risk"] - risk,
+                                             "diff_sem": 0.001}
+                                      for name, risk in (("ridge", 0.11), ("pto", 0.023), ("lasso", 0.0092),
+                                                         ("bayes", 0.002))}}
         if seed.get("late_gain") is not None:
-            convergence["late_gain"] = seed["late_gain"]
+            convergence.update(late_gain=seed["late_gain"], late_gain_sem=0.018)
         (seed_dir / "convergence.json").write_text(json.dumps(convergence))
         (seed_dir / "agreement.json").write_text(json.dumps(
             {"algorithms": {"bayes": {"msd": 0.005}, "lasso": {"msd": 0.01}, "pto": {"msd": 3.0}}}))
@@ -56,3 +61,17 @@ def test_a_damaged_analysis_is_one_clear_error(tmp_path: Path, damage, message: 
     damage(tmp_path)
     with pytest.raises(ValueError, match=message):
         seed_rows(tmp_path)
+
+
+def test_budget_and_convergence_tables(tmp_path: Path) -> None:
+    write_analysis(tmp_path / "h8", [{"seed": 0, "risk": 0.0063, "late_gain": 0.023, "shares": [0.3] * 3},
+                                     {"seed": 2, "risk": 0.0250, "late_gain": 0.118, "shares": [0.3] * 3}])
+    write_analysis(tmp_path / "h1", [{"seed": 0, "risk": 0.0094, "late_gain": None, "shares": [1.0] * 3}])
+    budgets = budget_table([("400k", "h8", "h1")], root=tmp_path).splitlines()
+    assert budgets[2] == ("| 400k | 0.0063 +- 0.0002 (**2.3%**) | -- | 0.0250 +- 0.0002 (11.8%) | 3.1-12 | "
+                          "0.0094 +- 0.0002 (n/a) |")
+    converged = convergence_table([("h = 8", "h8", "2")], root=tmp_path).splitlines()
+    assert converged[2] == ("| h = 8 | 0.0250 +- 0.0002 | 0.23 | 1.09 | 2.72 | 12.5 | +0.0020 +- 0.0010 | "
+                            "+0.0158 +- 0.0010 | 11.8% +- 1.8% |")
+    with pytest.raises(ValueError, match="no seed 1"):
+        convergence_table([("h = 8", "h8", "1")], root=tmp_path)

@@ -61,6 +61,13 @@ def seed_directories(directory: Path) -> list[Path]:
     return [directory, *others]
 
 
+def seed_results(directory: Path) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """``(seed, convergence, agreement)`` for every seed of the analysis in ``directory``."""
+    return [(seed_dir.name[5:] if k else "0", _read(seed_dir / "convergence.json"),
+             _read(seed_dir / "agreement.json"))
+            for k, seed_dir in enumerate(seed_directories(directory))]
+
+
 def seed_rows(directory: Path) -> list[dict[str, Any]]:
     """One dict per seed of the analysis in ``directory``.
 
@@ -72,13 +79,11 @@ def seed_rows(directory: Path) -> list[dict[str, Any]]:
     """
     verdicts = _read(directory / "verdicts.json")
     rows = []
-    for k, seed_dir in enumerate(seed_directories(directory)):
-        convergence = _read(seed_dir / "convergence.json")
-        agreement = _read(seed_dir / "agreement.json")
+    for k, (seed, convergence, agreement) in enumerate(seed_results(directory)):
         try:
             c1, c2, c6, c7 = (verdicts[claim]["seeds"][k] for claim in ("C1", "C2", "C6", "C7"))
             rows.append({
-                "seed": seed_dir.name[5:] if k else "0",
+                "seed": seed,
                 "risk": float(convergence["risk"]),
                 "bayes_ratio": float(convergence["bayes_ratio"]),
                 "late_gain": float(convergence["late_gain"]) if "late_gain" in convergence else None,
@@ -90,7 +95,7 @@ def seed_rows(directory: Path) -> list[dict[str, Any]]:
                 "pto_msd": float(agreement["algorithms"]["pto"]["msd"]),
             })
         except (KeyError, IndexError, TypeError, ValueError) as err:
-            raise ValueError(f"{seed_dir}: a field of the analysis is missing or malformed ({err}); "
+            raise ValueError(f"{directory} (seed {seed}): a field of the analysis is missing or malformed ({err}); "
                              "rerun sparse-icl analyze") from None
     return rows
 
@@ -118,4 +123,84 @@ def markdown_table(analyses: list[tuple[str, str]] = ANALYSES, root: Path = FIGU
              "|---|---|---|---|---|---|---|---|---|"]
     for label, name in analyses:
         lines += [format_row(label, row) for row in seed_rows(root / name)]
+    return "\n".join(lines)
+
+
+#: (budget label, h = 8 analysis, h = 1 analysis) for the budget table of docs/transformer.md.
+BUDGETS: list[tuple[str, str, str]] = [
+    ("32k (4.1M)", "d8s1_h8", "d8s1_h1"),
+    ("64k (8.2M)", "d8s1_64k_h8", "d8s1_64k_h1"),
+    ("128k (16.4M)", "d8s1_128k_h8", "d8s1_128k_h1"),
+    ("256k (32.8M)", "d8s1_256k_h8", "d8s1_256k_h1"),
+    ("320k (41M)", "d8s1_320k_h8", "d8s1_320k_h1"),
+    ("400k (51M)", "d8s1_400k_h8", "d8s1_400k_h1"),
+]
+
+#: (label, analysis, seed) of the models in the convergence table of the converged budget.
+CONVERGED: list[tuple[str, str, str]] = [
+    ("h = 8, seed 0", "d8s1_400k_h8", "0"),
+    ("h = 8, seed 1", "d8s1_400k_h8", "1"),
+    ("h = 8, seed 2", "d8s1_400k_h8", "2"),
+    ("h = 1, seed 0", "d8s1_400k_h1", "0"),
+]
+
+
+def _convergences(directory: Path) -> dict[str, dict[str, Any]]:
+    return {seed: convergence for seed, convergence, _ in seed_results(directory)}
+
+
+def _gain(convergence: dict[str, Any], sem: bool) -> str:
+    if "late_gain" not in convergence:
+        return "n/a"
+    gain = float(convergence["late_gain"])
+    text = f"{gain:.1%}" + (f" +- {float(convergence['late_gain_sem']):.1%}" if sem else "")
+    return _bold_if(text, gain < LATE_GAIN_MAX)
+
+
+def _risk_cell(convergence: dict[str, Any] | None) -> str:
+    if convergence is None:
+        return "--"
+    return f"{float(convergence['risk']):.4f} +- {float(convergence['sem']):.4f} ({_gain(convergence, sem=False)})"
+
+
+def budget_table(budgets: list[tuple[str, str, str]] = BUDGETS, root: Path = FIGURES) -> str:
+    """Risk at n = d (+- SE, last-20% gain) of h = 8 seeds 0-2 and h = 1 seed 0 at every budget, as Markdown.
+
+    The ``x Bayes`` column is the range of the h = 8 seeds' ratios to the Bayes floor.
+    """
+    lines = ["| steps (prompts) | h = 8, seed 0 | h = 8, seed 1 | h = 8, seed 2 | h = 8: x Bayes | h = 1, seed 0 |",
+             "|---|---|---|---|---|---|"]
+    for label, h8, h1 in budgets:
+        many, single = _convergences(root / h8), _convergences(root / h1)
+        try:
+            ratios = sorted(float(c["bayes_ratio"]) for c in many.values())
+            cells = [_risk_cell(many.get(seed)) for seed in ("0", "1", "2")]
+            bayes = "-".join(dict.fromkeys(f"{r:.1f}" if r < 10 else f"{r:.0f}" for r in (ratios[0], ratios[-1])))
+            lines.append(f"| {label} | {' | '.join(cells)} | {bayes} | {_risk_cell(single.get('0'))} |")
+        except (KeyError, IndexError, TypeError, ValueError) as err:
+            raise ValueError(f"{root / h8} or {root / h1}: a field is missing or malformed ({err})") from None
+    return "\n".join(lines)
+
+
+def convergence_table(models: list[tuple[str, str, str]] = CONVERGED, root: Path = FIGURES) -> str:
+    """The convergence check at n = d of ``models`` (label, analysis, seed) as Markdown: risk +- SE, its
+    ratios to the oracle-tuned algorithms and the Bayes floor, the paired differences to PtO and the
+    Lasso, and the last-20% gain (+- SE)."""
+    lines = ["| model | risk at n = d | / ridge | / PtO | / Lasso | / Bayes | paired vs PtO | paired vs Lasso "
+             "| last-20% gain |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for label, name, seed in models:
+        convergences = _convergences(root / name)
+        if seed not in convergences:
+            raise ValueError(f"{root / name}: no seed {seed} in the analysis")
+        c = convergences[seed]
+        try:
+            alg = c["algorithms"]
+            lines.append(
+                f"| {label} | {c['risk']:.4f} +- {c['sem']:.4f} | {alg['ridge']['ratio']:.2f} | "
+                f"{alg['pto']['ratio']:.2f} | {alg['lasso']['ratio']:.2f} | {alg['bayes']['ratio']:.1f} | "
+                f"{alg['pto']['diff']:+.4f} +- {alg['pto']['diff_sem']:.4f} | "
+                f"{alg['lasso']['diff']:+.4f} +- {alg['lasso']['diff_sem']:.4f} | {_gain(c, sem=True)} |")
+        except (KeyError, TypeError, ValueError) as err:
+            raise ValueError(f"{root / name} (seed {seed}): a field is missing or malformed ({err})") from None
     return "\n".join(lines)
