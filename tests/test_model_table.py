@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from simulations.transformer.model_table import (budget_table, convergence_table, markdown_table,
+from simulations.transformer.model_table import (budget_table, convergence_table, heads_table, markdown_table,
                                                  seed_directories, seed_rows)
 
 
@@ -73,5 +73,8 @@ def test_budget_and_convergence_tables(tmp_path: Path) -> None:
     converged = convergence_table([("h = 8", "h8", "2")], root=tmp_path).splitlines()
     assert converged[2] == ("| h = 8 | 0.0250 +- 0.0002 | 0.23 | 1.09 | 2.72 | 12.5 | +0.0020 +- 0.0010 | "
                             "+0.0158 +- 0.0010 | 11.8% +- 1.8% |")
+    heads = heads_table([("400k", {1: "h1", 8: "h8"})], root=tmp_path).splitlines()
+    assert heads[2] == ("| 400k | 0.0094 +- 0.0002 (n/a), 0.09x ridge | -- | -- | "
+                        "0.0063 +- 0.0002 (**2.3%**), 0.06x ridge |")
     with pytest.raises(ValueError, match="no seed 1"):
         convergence_table([("h = 8", "h8", "1")], root=tmp_path)

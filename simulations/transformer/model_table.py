@@ -136,6 +136,13 @@ BUDGETS: list[tuple[str, str, str]] = [
     ("400k (51M)", "d8s1_400k_h8", "d8s1_400k_h1"),
 ]
 
+#: (budget label, {heads: analysis}) for the heads-sweep table: seed 0 of every h trained on that budget.
+HEADS_SWEEP: list[tuple[str, dict[int, str]]] = [
+    ("32k (4.1M)", {1: "d8s1_h1", 2: "d8s1_h2", 4: "d8s1_h4", 8: "d8s1_h8"}),
+    ("64k (8.2M)", {1: "d8s1_64k_h1", 2: "d8s1_64k_h2", 4: "d8s1_64k_h4", 8: "d8s1_64k_h8"}),
+    ("400k (51M)", {1: "d8s1_400k_h1", 8: "d8s1_400k_h8"}),
+]
+
 #: (label, analysis, seed) of the models in the convergence table of the converged budget.
 CONVERGED: list[tuple[str, str, str]] = [
     ("h = 8, seed 0", "d8s1_400k_h8", "0"),
@@ -203,4 +210,25 @@ def convergence_table(models: list[tuple[str, str, str]] = CONVERGED, root: Path
                 f"{alg['lasso']['diff']:+.4f} +- {alg['lasso']['diff_sem']:.4f} | {_gain(c, sem=True)} |")
         except (KeyError, TypeError, ValueError) as err:
             raise ValueError(f"{root / name} (seed {seed}): a field is missing or malformed ({err})") from None
+    return "\n".join(lines)
+
+
+def heads_table(sweep: list[tuple[str, dict[int, str]]] = HEADS_SWEEP, root: Path = FIGURES) -> str:
+    """Risk at n = d (+- SE, last-20% gain) of seed 0 of h = 1, 2, 4, 8 at each budget, with the ratio
+    to oracle-tuned ridge, as Markdown; ``--`` where that h was not trained on that budget."""
+    heads = (1, 2, 4, 8)
+    lines = ["| steps (prompts) | " + " | ".join(f"h = {h}" for h in heads) + " |", "|---" * (len(heads) + 1) + "|"]
+    for label, analyses in sweep:
+        cells = []
+        for h in heads:
+            if h not in analyses:
+                cells.append("--")
+                continue
+            convergence = _convergences(root / analyses[h])["0"]
+            try:
+                ridge = float(convergence["algorithms"]["ridge"]["ratio"])
+                cells.append(f"{_risk_cell(convergence)}, {ridge:.2f}x ridge")
+            except (KeyError, TypeError, ValueError) as err:
+                raise ValueError(f"{root / analyses[h]}: a field is missing or malformed ({err})") from None
+        lines.append(f"| {label} | {' | '.join(cells)} |")
     return "\n".join(lines)
