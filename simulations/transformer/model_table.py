@@ -7,7 +7,8 @@ the others, and ``verdicts.json`` for all seeds) and condenses, per model:
 - the excess risk at n = d and its ratio to the Bayes floor;
 - the last-20% gain (rule (b): bold when below 5%);
 - C1: the top head's share of each layer's risk increase under single-head
-  masking (bold when >= 0.5, "one dominant head");
+  masking, +- its bootstrap SE where the analysis has it (bold when >= 0.5,
+  "one dominant head");
 - C2: the probe R^2 of ``r (.) x_i`` after layer 1;
 - C6: the pruned model's risk over the full model's;
 - C7: the closest algorithm with its mean squared prediction difference
@@ -88,6 +89,7 @@ def seed_rows(directory: Path) -> list[dict[str, Any]]:
                 "bayes_ratio": float(convergence["bayes_ratio"]),
                 "late_gain": float(convergence["late_gain"]) if "late_gain" in convergence else None,
                 "top_share": [float(v) for v in c1["top_share"]],
+                "top_share_sem": [float(v) for v in c1["top_share_sem"]] if "top_share_sem" in c1 else None,
                 "r2_after_layer_1": float(c2["r2_rx"][1]),
                 "pruned_ratio": float(c6["pruned_ratio"]),
                 "closest": str(c7["closest"]),
@@ -108,7 +110,9 @@ def format_row(label: str, row: dict[str, Any]) -> str:
     """One Markdown row of the model table."""
     gain = row["late_gain"]
     gain_text = "n/a" if gain is None else _bold_if(f"{gain:.1%}", gain < LATE_GAIN_MAX)
-    shares = ", ".join(_bold_if(f"{v:.2f}", v >= DOMINANT_SHARE) for v in row["top_share"])
+    sems = row["top_share_sem"] or [None] * len(row["top_share"])
+    shares = ", ".join(_bold_if(f"{v:.2f}" + ("" if e is None else f" +- {e:.2f}"), v >= DOMINANT_SHARE)
+                       for v, e in zip(row["top_share"], sems))
     closest = ALGORITHM_NAMES.get(row["closest"], row["closest"])
     return (f"| {label} | {row['seed']} | {row['risk']:.4f} ({row['bayes_ratio']:.1f}x) | {gain_text} | {shares} | "
             f"{row['r2_after_layer_1']:.2f} | {row['pruned_ratio']:.0f} | {closest} ({row['closest_msd']:.4f}) | "
@@ -118,7 +122,7 @@ def format_row(label: str, row: dict[str, Any]) -> str:
 def markdown_table(analyses: list[tuple[str, str]] = ANALYSES, root: Path = FIGURES) -> str:
     """The model table of ``analyses`` (label, directory under ``root``) as Markdown."""
     lines = ["| steps (prompts) | seed | risk at n = d (x Bayes) | last-20% gain | "
-             "C1: top head share, layers 1, 2, 3 | C2: R^2 after layer 1 | C6: pruned / full | "
+             "C1: top head share (+- SE), layers 1, 2, 3 | C2: R^2 after layer 1 | C6: pruned / full | "
              "C7: closest (msd) | msd to PtO |",
              "|---|---|---|---|---|---|---|---|---|"]
     for label, name in analyses:
