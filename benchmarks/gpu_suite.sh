@@ -8,7 +8,7 @@
 #          h = 4, 2 with seed 0), eight trainings at once on the GPU, their step count sized to TRAIN_MINUTES
 #          (default 5) by a probe of the training rate, eager and with CUDA graphs (TRAIN_COMPILE=auto; see
 #          simulations/transformer/budgeted_sweep.py); the runs are packed into gpu_heads_1.tgz and
-#          gpu_heads_2.tgz next to the logs. Analyse them on any machine: docs/transformer.md, "GPU runs".
+#          gpu_heads_2.tgz next to the logs. Analyse them on any machine: docs/transformer.md, "The GPU path".
 #   tests  the GPU-marked tests (CuPy against NumPy, device RNG, real out-of-memory halving, float32, the
 #          CLI on cupy, the Lasso on cupy)
 #   profile  benchmarks/lasso_profile.py alone (CUDA_LAUNCH_BLOCKING=1): where the Lasso's array-API engine spends
