@@ -30,22 +30,24 @@ def write_analysis(directory: Path, seeds: list[dict]) -> None:
         verdicts["C1"]["seeds"].append({"top_share": seed["shares"], **({"top_share_sem": seed["sems"]}
                                                                           if "sems" in seed else {})})
         verdicts["C2"]["seeds"].append({"r2_rx": [0.18, 0.2, 0.21, 0.19]})
-        verdicts["C6"]["seeds"].append({"pruned_ratio": 141.1})
+        verdicts["C6"]["seeds"].append({"pruned_ratio": 141.1, "converse_ratio": 18.3,
+                                        **({"reduced_ratio": seed["reduced"]} if "reduced" in seed else {})})
         verdicts["C7"]["seeds"].append({"closest": "bayes"})
     (directory / "verdicts.json").write_text(json.dumps(verdicts))
 
 
 def test_rows_follow_the_seed_directories_and_bold_what_meets_the_rules(tmp_path: Path) -> None:
     seeds = [{"seed": 0, "risk": 0.0063, "late_gain": 0.023, "shares": [0.25, 0.49, 0.66]},
-             {"seed": 2, "risk": 0.0077, "late_gain": 0.118, "shares": [0.5, 0.2, 0.3], "sems": [0.031, 0.02, 0.01]},
+             {"seed": 2, "risk": 0.0077, "late_gain": 0.118, "shares": [0.5, 0.2, 0.3], "sems": [0.031, 0.02, 0.01],
+              "reduced": {"layer1_top": 18.3, "layer2_top": 1.234, "layer3_top": 11.7}},
              {"seed": 10, "risk": 0.0090, "late_gain": None, "shares": [0.1, 0.2, 0.3]}]
     write_analysis(tmp_path / "run", seeds)
     assert [p.name for p in seed_directories(tmp_path / "run")] == ["run", "seed_2", "seed_10"]
     table = markdown_table([("400k", "run")], root=tmp_path).splitlines()
     assert len(table) == 2 + 3
-    assert table[2] == ("| 400k | 0 | 0.0063 (3.1x) | **2.3%** | 0.25, 0.49, **0.66** | 0.20 | 141 | "
+    assert table[2] == ("| 400k | 0 | 0.0063 (3.1x) | **2.3%** | 0.25, 0.49, **0.66** | 0.20 | 141 (18) | "
                         "Bayes (0.0050) | 3.00 |")
-    assert "| 400k | 2 | 0.0077 (3.9x) | 11.8% | **0.50 +- 0.03**, 0.20 +- 0.02, 0.30 +- 0.01 |" in table[3]
+    assert "| 400k | 2 | 0.0077 (3.9x) | 11.8% | **0.50 +- 0.03**, 0.20 +- 0.02, 0.30 +- 0.01 | 0.20 | 141 (18, 1.2, 12) |" in table[3]
     assert "| 400k | 10 | 0.0090 (4.5x) | n/a |" in table[4]
 
 

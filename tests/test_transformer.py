@@ -309,6 +309,15 @@ def test_risk_vs_n_and_pruning_on_a_constructed_model():
     assert pruned["kept"]["layer1_all"][0] == [1.0] * 4
     assert sorted(pruned["kept"]["layer1_top"][0]) == [0.0, 0.0, 0.0, 1.0]
     assert pruned["risk"]["layer1_top"][0]["risk"] != pruned["risk"]["full"][0]["risk"]
+    assert set(pruned["risk"]) == {"full", "layer1_all", "layer1_top"}  # one-head layers have nothing to reduce
+
+
+def test_pruning_masks_reduce_one_layer_at_a_time():
+    importance = {"increase": [[0.1, 0.5, 0.2], [0.3, 0.0], [0.4]]}
+    masks = {name: [m.tolist() for m in mask] for name, mask in A.pruning_masks(importance).items()}
+    assert masks == {"layer1_all": [[1, 1, 1], [1, 0], [1]],
+                     "layer1_top": [[0, 1, 0], [1, 1], [1]],
+                     "layer2_top": [[1, 1, 1], [1, 0], [1]]}
 
 
 def test_verdicts_on_the_construction_are_reproduced():
@@ -372,9 +381,11 @@ def test_verdict_rules_say_not_reproduced_and_mixed():
     assert V.c2({"probing": probe(0.1, 0.6, 0.6)})[0] == V.MIXED
     assert V.c2({"probing": probe(0.7, 0.9, 0.9)})[0] == V.MIXED  # readable, but already in the embedding
     risk = lambda full, pruned: {"n": [8], "risk": {"full": [{"risk": full}], "layer1_all": [{"risk": pruned}],  # noqa: E731
-                                                    "layer1_top": [{"risk": 1.0}]}}
+                                                    "layer1_top": [{"risk": 1.0}], "layer2_top": [{"risk": 0.3}]}}
     heads = {"increase": [[0.1, 0.2], [0.3, 0.1]]}
-    assert V.c6({"pruning": risk(0.1, 0.2), "head_importance": heads}, 8)[0] == V.MIXED
+    assert V.c6({"pruning": risk(0.1, 0.2), "head_importance": heads}, 8) == (
+        V.MIXED, {"pruned_ratio": 2.0, "converse_ratio": 10.0,
+                  "reduced_ratio": {"layer1_top": 10.0, "layer2_top": pytest.approx(3.0)}})
     assert V.c6({"pruning": risk(0.1, 0.5), "head_importance": heads}, 8)[0] == V.NOT_REPRODUCED
     duel = lambda closest, wins, sem: {"agreement": {"closest": closest, "pto_vs_rest": {  # noqa: E731
         "best_pto": "pto p=1", "best_other": "ridge", "win_fraction": wins, "win_fraction_sem": sem}}}

@@ -22,7 +22,8 @@ exact per prompt (``||w_hat - w*||^2``).
   normalised per layer (increase / sum of the layer's positive increases).
 * :func:`pruning` -- all heads of layer 1 + the most important head of each
   later layer, against the full model, the converse pruning (one head in layer
-  1, all later heads) and optionally a trained single-head model.
+  1, all later heads), each later layer alone reduced to its top head, and
+  optionally a trained single-head model.
 * :func:`probing` -- per layer, ridge probes from context-token states to
   ``r (.) x_i`` and to ``x_i`` (held-out R^2), and the excess risk of a ridge
   readout of the query state beside PtO with ``layer - 1`` steps.
@@ -331,12 +332,23 @@ def head_importance(model: ICLTransformer, task: Problem, ns: list[int], trials:
 
 
 def pruning_masks(importance: dict[str, Any]) -> dict[str, list[np.ndarray]]:
-    """``layer1_all``: every head of layer 1 + the top head of each later layer;
-    ``layer1_top``: the top head of layer 1 + every head of later layers."""
+    """Head masks (1 = kept) of the prunings, by name.
+
+    ``layer1_all``: every head of layer 1 + the top head of each later layer
+    (the claimed pruning). ``layer<k>_top``: layer k reduced to its top head,
+    every other layer whole, for layer 1 (the converse of the claimed
+    pruning) and every later layer with more than one head. The top head is
+    the one whose masking raises the risk most (:func:`head_importance`).
+    Reducing one layer at a time measures how much each layer needs more than
+    one head, at the same number of removed heads per layer."""
     inc = importance["increase"]
     top = [np.eye(len(row))[int(np.argmax(row))] for row in inc]
     full = [np.ones(len(row)) for row in inc]
-    return {"layer1_all": [full[0]] + top[1:], "layer1_top": [top[0]] + full[1:]}
+    masks = {"layer1_all": [full[0]] + top[1:]}
+    for k, row in enumerate(inc):
+        if k == 0 or len(row) > 1:
+            masks[f"layer{k + 1}_top"] = [top[j] if j == k else full[j] for j in range(len(inc))]
+    return masks
 
 
 def pruning(model: ICLTransformer, task: Problem, importance: dict[str, Any], ns: list[int], trials: int = 1000,

@@ -77,8 +77,9 @@ def plot_pruning(path: Path, res: dict[str, Any], title: str) -> None:
     """Risk against n of the full model and the prunings (legend outside the axes)."""
     fig, ax = plt.subplots(figsize=(9.0, 4.4))
     for name, rows in res["risk"].items():
+        label = PRUNING_LABELS.get(name) or f"top head of layer {name[5:-4]} + all other heads"
         ax.errorbar(res["n"], [r["risk"] for r in rows], yerr=[2 * r["sem"] for r in rows], fmt="-o", ms=3,
-                    capsize=2, label=PRUNING_LABELS.get(name, name))
+                    capsize=2, label=label)
     ax.set(xlabel="context length n", ylabel="excess risk", yscale="log", title=title)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     _save(fig, path)

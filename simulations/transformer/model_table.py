@@ -10,7 +10,10 @@ the others, and ``verdicts.json`` for all seeds) and condenses, per model:
   masking, +- its bootstrap SE where the analysis has it (bold when >= 0.5,
   "one dominant head");
 - C2: the probe R^2 of ``r (.) x_i`` after layer 1;
-- C6: the pruned model's risk over the full model's;
+- C6: the pruned model's risk over the full model's (every layer-1 head and
+  the top head of each later layer), and in brackets the same ratio with
+  one layer alone reduced to its top head, layer by layer (layer 1's is the
+  converse pruning; analyses older than this column give that one alone);
 - C7: the closest algorithm with its mean squared prediction difference
   (msd), and the msd to PtO.
 
@@ -92,6 +95,8 @@ def seed_rows(directory: Path) -> list[dict[str, Any]]:
                 "top_share_sem": [float(v) for v in c1["top_share_sem"]] if "top_share_sem" in c1 else None,
                 "r2_after_layer_1": float(c2["r2_rx"][1]),
                 "pruned_ratio": float(c6["pruned_ratio"]),
+                "reduced_ratio": [float(v) for v in (c6.get("reduced_ratio") or
+                                                     {"layer1_top": c6["converse_ratio"]}).values()],
                 "closest": str(c7["closest"]),
                 "closest_msd": float(agreement["algorithms"][c7["closest"]]["msd"]),
                 "pto_msd": float(agreement["algorithms"]["pto"]["msd"]),
@@ -115,14 +120,14 @@ def format_row(label: str, row: dict[str, Any]) -> str:
                        for v, e in zip(row["top_share"], sems))
     closest = ALGORITHM_NAMES.get(row["closest"], row["closest"])
     return (f"| {label} | {row['seed']} | {row['risk']:.4f} ({row['bayes_ratio']:.1f}x) | {gain_text} | {shares} | "
-            f"{row['r2_after_layer_1']:.2f} | {row['pruned_ratio']:.0f} | {closest} ({row['closest_msd']:.4f}) | "
+            f"{row['r2_after_layer_1']:.2f} | {row['pruned_ratio']:.0f} ({', '.join(f'{v:.1f}' if v < 10 else f'{v:.0f}' for v in row['reduced_ratio'])}) | {closest} ({row['closest_msd']:.4f}) | "
             f"{row['pto_msd']:.2f} |")
 
 
 def markdown_table(analyses: list[tuple[str, str]] = ANALYSES, root: Path = FIGURES) -> str:
     """The model table of ``analyses`` (label, directory under ``root``) as Markdown."""
     lines = ["| steps (prompts) | seed | risk at n = d (x Bayes) | last-20% gain | "
-             "C1: top head share (+- SE), layers 1, 2, 3 | C2: R^2 after layer 1 | C6: pruned / full | "
+             "C1: top head share (+- SE), layers 1, 2, 3 | C2: R^2 after layer 1 | C6: pruned / full (one layer reduced to its top head: 1, 2, 3) | "
              "C7: closest (msd) | msd to PtO |",
              "|---|---|---|---|---|---|---|---|---|"]
     for label, name in analyses:

@@ -21,7 +21,9 @@ C6 (pruning to all layer-1 heads + the top head of each later layer keeps the ri
     Ratio of the pruned model's risk to the full model's at n = d. Met at
     ``<= 1.5``, not met above 3, mixed in between. Not applicable when every
     later layer has a single head (the pruning removes nothing); C1 is not
-    applicable when every layer has one head.
+    applicable when every layer has one head. Reported beside it, not graded:
+    the risk ratio when one layer alone is reduced to its top head
+    (``reduced_ratio``; layer 1's is the converse pruning, ``converse_ratio``).
 C7 (predictions follow PtO more closely than GD and ridge)
     The candidate with the smallest mean prediction difference
     (:func:`.analysis.agreement`: PtO with ``L - 1`` steps, the PtO family with
@@ -83,7 +85,10 @@ def c6(run: dict[str, Any], n: int) -> tuple[str, dict[str, Any]]:
     ratio = pruning["risk"]["layer1_all"][i]["risk"] / full
     converse = pruning["risk"]["layer1_top"][i]["risk"] / full
     verdict = REPRODUCED if ratio <= 1.5 else NOT_REPRODUCED if ratio > 3 else MIXED
-    return verdict, {"pruned_ratio": ratio, "converse_ratio": converse}
+    layers = len(run["head_importance"]["increase"])
+    reduced = {f"layer{k}_top": pruning["risk"][f"layer{k}_top"][i]["risk"] / full
+               for k in range(1, layers + 1) if f"layer{k}_top" in pruning["risk"]}
+    return verdict, {"pruned_ratio": ratio, "converse_ratio": converse, "reduced_ratio": reduced}
 
 
 def c7(run: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -154,7 +159,9 @@ def _seed_summary(claim: str, seed: dict[str, Any]) -> str:
     if claim == "C2":
         return f"{seed['verdict']}: R^2(r x_i) by layer " + ", ".join(f"{v:.2f}" for v in seed["r2_rx"])
     if claim == "C6":
+        reduced = "".join(f"; layer {name[5:-4]} reduced to its top head / full {value:.2f}"
+                          for name, value in seed.get("reduced_ratio", {}).items() if name != "layer1_top")
         return (f"{seed['verdict']}: pruned / full {seed['pruned_ratio']:.2f}, "
-                f"converse / full {seed['converse_ratio']:.2f}")
+                f"converse / full {seed['converse_ratio']:.2f}{reduced}")
     return (f"{seed['verdict']}: closest {seed['closest']}; {seed['best_pto']} beats {seed['best_other']} "
             f"on {seed['win_fraction']:.0%} +- {seed['win_fraction_sem']:.0%} of prompts")
