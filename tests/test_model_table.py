@@ -47,7 +47,8 @@ def test_rows_follow_the_seed_directories_and_bold_what_meets_the_rules(tmp_path
     assert len(table) == 2 + 3
     assert table[2] == ("| 400k | 0 | 0.0063 (3.1x) | **2.3%** | 0.25, 0.49, **0.66** | 0.20 | 141 (18) | "
                         "Bayes (0.0050) | 3.00 |")
-    assert "| 400k | 2 | 0.0077 (3.9x) | 11.8% | **0.50 +- 0.03**, 0.20 +- 0.02, 0.30 +- 0.01 | 0.20 | 141 (18, 1.2, 12) |" in table[3]
+    assert table[3].startswith("| 400k | 2 | 0.0077 (3.9x) | 11.8% | **0.50 +- 0.03**, 0.20 +- 0.02, 0.30 +- 0.01 | "
+                               "0.20 | 141 (18, 1.2, 12) |")
     assert "| 400k | 10 | 0.0090 (4.5x) | n/a |" in table[4]
 
 

@@ -66,7 +66,8 @@ def seed_directories(directory: Path) -> list[Path]:
 
 
 def seed_results(directory: Path) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
-    """``(seed, convergence, agreement)`` for every seed of the analysis in ``directory``."""
+    """``(seed, convergence, agreement)`` for every seed of the analysis in ``directory``; the directory
+    itself holds the first checkpoint analysed, seed 0 in every analysis of this study."""
     return [(seed_dir.name[5:] if k else "0", _read(seed_dir / "convergence.json"),
              _read(seed_dir / "agreement.json"))
             for k, seed_dir in enumerate(seed_directories(directory))]
@@ -111,6 +112,11 @@ def _bold_if(text: str, condition: bool) -> str:
     return f"**{text}**" if condition else text
 
 
+def _ratio(value: float) -> str:
+    """A risk ratio with two significant digits below 10, as a whole number above."""
+    return f"{value:.1f}" if value < 10 else f"{value:.0f}"
+
+
 def format_row(label: str, row: dict[str, Any]) -> str:
     """One Markdown row of the model table."""
     gain = row["late_gain"]
@@ -118,17 +124,18 @@ def format_row(label: str, row: dict[str, Any]) -> str:
     sems = row["top_share_sem"] or [None] * len(row["top_share"])
     shares = ", ".join(_bold_if(f"{v:.2f}" + ("" if e is None else f" +- {e:.2f}"), v >= DOMINANT_SHARE)
                        for v, e in zip(row["top_share"], sems))
+    reduced = ", ".join(_ratio(v) for v in row["reduced_ratio"])
     closest = ALGORITHM_NAMES.get(row["closest"], row["closest"])
     return (f"| {label} | {row['seed']} | {row['risk']:.4f} ({row['bayes_ratio']:.1f}x) | {gain_text} | {shares} | "
-            f"{row['r2_after_layer_1']:.2f} | {row['pruned_ratio']:.0f} ({', '.join(f'{v:.1f}' if v < 10 else f'{v:.0f}' for v in row['reduced_ratio'])}) | {closest} ({row['closest_msd']:.4f}) | "
-            f"{row['pto_msd']:.2f} |")
+            f"{row['r2_after_layer_1']:.2f} | {row['pruned_ratio']:.0f} ({reduced}) | "
+            f"{closest} ({row['closest_msd']:.4f}) | {row['pto_msd']:.2f} |")
 
 
 def markdown_table(analyses: list[tuple[str, str]] = ANALYSES, root: Path = FIGURES) -> str:
     """The model table of ``analyses`` (label, directory under ``root``) as Markdown."""
     lines = ["| steps (prompts) | seed | risk at n = d (x Bayes) | last-20% gain | "
-             "C1: top head share (+- SE), layers 1, 2, 3 | C2: R^2 after layer 1 | C6: pruned / full (one layer reduced to its top head: 1, 2, 3) | "
-             "C7: closest (msd) | msd to PtO |",
+             "C1: top head share (+- SE), layers 1, 2, 3 | C2: R^2 after layer 1 | "
+             "C6: pruned / full (one layer reduced to its top head: 1, 2, 3) | C7: closest (msd) | msd to PtO |",
              "|---|---|---|---|---|---|---|---|---|"]
     for label, name in analyses:
         lines += [format_row(label, row) for row in seed_rows(root / name)]
@@ -191,7 +198,7 @@ def budget_table(budgets: list[tuple[str, str, str]] = BUDGETS, root: Path = FIG
         try:
             ratios = sorted(float(c["bayes_ratio"]) for c in many.values())
             cells = [_risk_cell(many.get(seed)) for seed in ("0", "1", "2")]
-            bayes = "-".join(dict.fromkeys(f"{r:.1f}" if r < 10 else f"{r:.0f}" for r in (ratios[0], ratios[-1])))
+            bayes = "-".join(dict.fromkeys(_ratio(r) for r in (ratios[0], ratios[-1])))
             lines.append(f"| {label} | {' | '.join(cells)} | {bayes} | {_risk_cell(single.get('0'))} |")
         except (KeyError, IndexError, TypeError, ValueError) as err:
             raise ValueError(f"{root / h8} or {root / h1}: a field is missing or malformed ({err})") from None
