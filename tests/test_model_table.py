@@ -30,8 +30,8 @@ def write_analysis(directory: Path, seeds: list[dict]) -> None:
         verdicts["C1"]["seeds"].append({"top_share": seed["shares"], **({"top_share_sem": seed["sems"]}
                                                                           if "sems" in seed else {})})
         verdicts["C2"]["seeds"].append({"r2_rx": [0.18, 0.2, 0.21, 0.19]})
-        verdicts["C6"]["seeds"].append({"pruned_ratio": 141.1, "converse_ratio": 18.3,
-                                        **({"reduced_ratio": seed["reduced"]} if "reduced" in seed else {})})
+        verdicts["C6"]["seeds"].append({"pruned_ratio": 141.1,
+                                        "reduced_ratio": seed.get("reduced", {"layer1_top": 18.3})})
         verdicts["C7"]["seeds"].append({"closest": "bayes"})
     (directory / "verdicts.json").write_text(json.dumps(verdicts))
 

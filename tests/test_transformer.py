@@ -318,6 +318,9 @@ def test_pruning_masks_reduce_one_layer_at_a_time():
     assert masks == {"layer1_all": [[1, 1, 1], [1, 0], [1]],
                      "layer1_top": [[0, 1, 0], [1, 1], [1]],
                      "layer2_top": [[1, 1, 1], [1, 0], [1]]}
+    assert [A.reduced_mask_layer(name) for name in masks] == [None, 1, 2]
+    assert all(A.reduced_mask_name(A.reduced_mask_layer(name)) == name for name in masks if name != "layer1_all")
+    assert A.reduced_mask_layer("layer12_top") == 12 and A.reduced_mask_layer("layer1_topmost") is None
 
 
 def test_verdicts_on_the_construction_are_reproduced():
@@ -383,9 +386,12 @@ def test_verdict_rules_say_not_reproduced_and_mixed():
     risk = lambda full, pruned: {"n": [8], "risk": {"full": [{"risk": full}], "layer1_all": [{"risk": pruned}],  # noqa: E731
                                                     "layer1_top": [{"risk": 1.0}], "layer2_top": [{"risk": 0.3}]}}
     heads = {"increase": [[0.1, 0.2], [0.3, 0.1]]}
-    assert V.c6({"pruning": risk(0.1, 0.2), "head_importance": heads}, 8) == (
-        V.MIXED, {"pruned_ratio": 2.0, "converse_ratio": 10.0,
-                  "reduced_ratio": {"layer1_top": 10.0, "layer2_top": pytest.approx(3.0)}})
+    verdict, details = V.c6({"pruning": risk(0.1, 0.2), "head_importance": heads}, 8)
+    assert (verdict, details) == (
+        V.MIXED, {"pruned_ratio": 2.0, "reduced_ratio": {"layer1_top": 10.0, "layer2_top": pytest.approx(3.0)}})
+    assert V._seed_summary("C6", {"verdict": verdict, **details}) == (
+        "mixed: pruned / full 2.00; layer 1 reduced to its top head / full 10.00; "
+        "layer 2 reduced to its top head / full 3.00")
     assert V.c6({"pruning": risk(0.1, 0.5), "head_importance": heads}, 8)[0] == V.NOT_REPRODUCED
     duel = lambda closest, wins, sem: {"agreement": {"closest": closest, "pto_vs_rest": {  # noqa: E731
         "best_pto": "pto p=1", "best_other": "ridge", "win_fraction": wins, "win_fraction_sem": sem}}}

@@ -42,6 +42,7 @@ them together and writes the files.
 from __future__ import annotations
 
 import contextlib
+import re
 import warnings
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
@@ -331,6 +332,18 @@ def head_importance(model: ICLTransformer, task: Problem, ns: list[int], trials:
             "normalized": normalized, "layers": layers, "dominance_threshold": DOMINANCE}
 
 
+def reduced_mask_name(layer: int) -> str:
+    """The name of the pruning that reduces ``layer`` (1-based) alone to its top head."""
+    return f"layer{layer}_top"
+
+
+def reduced_mask_layer(name: str) -> int | None:
+    """The layer (1-based) that the pruning ``name`` reduces alone to its top head, or None when ``name``
+    is not such a pruning (the inverse of :func:`reduced_mask_name`)."""
+    match = re.fullmatch(r"layer(\d+)_top", name)
+    return int(match.group(1)) if match else None
+
+
 def pruning_masks(importance: dict[str, Any]) -> dict[str, list[np.ndarray]]:
     """Head masks (1 = kept) of the prunings, by name.
 
@@ -347,7 +360,7 @@ def pruning_masks(importance: dict[str, Any]) -> dict[str, list[np.ndarray]]:
     masks = {"layer1_all": [full[0]] + top[1:]}
     for k, row in enumerate(inc):
         if k == 0 or len(row) > 1:
-            masks[f"layer{k + 1}_top"] = [top[j] if j == k else full[j] for j in range(len(inc))]
+            masks[reduced_mask_name(k + 1)] = [top[j] if j == k else full[j] for j in range(len(inc))]
     return masks
 
 

@@ -15,6 +15,8 @@ from matplotlib.ticker import NullLocator
 
 from simulations.plotting import STYLES, plt
 
+from .analysis import reduced_mask_layer
+
 PRUNING_LABELS = {
     "full": "full model",
     "layer1_all": "all layer-1 heads + top head of each later layer (the paper's pruning)",
@@ -77,7 +79,7 @@ def plot_pruning(path: Path, res: dict[str, Any], title: str) -> None:
     """Risk against n of the full model and the prunings (legend outside the axes)."""
     fig, ax = plt.subplots(figsize=(9.0, 4.4))
     for name, rows in res["risk"].items():
-        label = PRUNING_LABELS.get(name) or f"top head of layer {name[5:-4]} + all other heads"
+        label = PRUNING_LABELS.get(name) or f"top head of layer {reduced_mask_layer(name)} + all other heads"
         ax.errorbar(res["n"], [r["risk"] for r in rows], yerr=[2 * r["sem"] for r in rows], fmt="-o", ms=3,
                     capsize=2, label=label)
     ax.set(xlabel="context length n", ylabel="excess risk", yscale="log", title=title)

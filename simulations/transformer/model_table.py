@@ -13,7 +13,7 @@ the others, and ``verdicts.json`` for all seeds) and condenses, per model:
 - C6: the pruned model's risk over the full model's (every layer-1 head and
   the top head of each later layer), and in brackets the same ratio with
   one layer alone reduced to its top head, layer by layer (layer 1's is the
-  converse pruning; analyses older than this column give that one alone);
+  converse of the claimed pruning);
 - C7: the closest algorithm with its mean squared prediction difference
   (msd), and the msd to PtO.
 
@@ -96,8 +96,7 @@ def seed_rows(directory: Path) -> list[dict[str, Any]]:
                 "top_share_sem": [float(v) for v in c1["top_share_sem"]] if "top_share_sem" in c1 else None,
                 "r2_after_layer_1": float(c2["r2_rx"][1]),
                 "pruned_ratio": float(c6["pruned_ratio"]),
-                "reduced_ratio": [float(v) for v in (c6.get("reduced_ratio") or
-                                                     {"layer1_top": c6["converse_ratio"]}).values()],
+                "reduced_ratio": [float(v) for v in c6["reduced_ratio"].values()],
                 "closest": str(c7["closest"]),
                 "closest_msd": float(agreement["algorithms"][c7["closest"]]["msd"]),
                 "pto_msd": float(agreement["algorithms"]["pto"]["msd"]),

@@ -23,7 +23,7 @@ C6 (pruning to all layer-1 heads + the top head of each later layer keeps the ri
     later layer has a single head (the pruning removes nothing); C1 is not
     applicable when every layer has one head. Reported beside it, not graded:
     the risk ratio when one layer alone is reduced to its top head
-    (``reduced_ratio``; layer 1's is the converse pruning, ``converse_ratio``).
+    (``reduced_ratio``; layer 1's is the converse of the claimed pruning).
 C7 (predictions follow PtO more closely than GD and ridge)
     The candidate with the smallest mean prediction difference
     (:func:`.analysis.agreement`: PtO with ``L - 1`` steps, the PtO family with
@@ -41,6 +41,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+
+from .analysis import reduced_mask_layer
 
 REPRODUCED, NOT_REPRODUCED, MIXED = "reproduced", "not reproduced", "mixed"
 NOT_APPLICABLE = "not applicable (one head per later layer)"
@@ -78,17 +80,15 @@ def c2(run: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 
 def c6(run: dict[str, Any], n: int) -> tuple[str, dict[str, Any]]:
     if all(len(row) == 1 for row in run["head_importance"]["increase"][1:]):
-        return NOT_APPLICABLE, {"pruned_ratio": 1.0, "converse_ratio": 1.0}  # the pruning keeps every head
+        return NOT_APPLICABLE, {"pruned_ratio": 1.0, "reduced_ratio": {}}  # the pruning keeps every head
     pruning = run["pruning"]
     i = pruning["n"].index(n)
     full = pruning["risk"]["full"][i]["risk"]
     ratio = pruning["risk"]["layer1_all"][i]["risk"] / full
-    converse = pruning["risk"]["layer1_top"][i]["risk"] / full
     verdict = REPRODUCED if ratio <= 1.5 else NOT_REPRODUCED if ratio > 3 else MIXED
-    layers = len(run["head_importance"]["increase"])
-    reduced = {f"layer{k}_top": pruning["risk"][f"layer{k}_top"][i]["risk"] / full
-               for k in range(1, layers + 1) if f"layer{k}_top" in pruning["risk"]}
-    return verdict, {"pruned_ratio": ratio, "converse_ratio": converse, "reduced_ratio": reduced}
+    reduced = {name: rows[i]["risk"] / full for name, rows in pruning["risk"].items()
+               if reduced_mask_layer(name) is not None}
+    return verdict, {"pruned_ratio": ratio, "reduced_ratio": reduced}
 
 
 def c7(run: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -159,9 +159,8 @@ def _seed_summary(claim: str, seed: dict[str, Any]) -> str:
     if claim == "C2":
         return f"{seed['verdict']}: R^2(r x_i) by layer " + ", ".join(f"{v:.2f}" for v in seed["r2_rx"])
     if claim == "C6":
-        reduced = "".join(f"; layer {name[5:-4]} reduced to its top head / full {value:.2f}"
-                          for name, value in seed.get("reduced_ratio", {}).items() if name != "layer1_top")
-        return (f"{seed['verdict']}: pruned / full {seed['pruned_ratio']:.2f}, "
-                f"converse / full {seed['converse_ratio']:.2f}{reduced}")
+        reduced = "".join(f"; layer {reduced_mask_layer(name)} reduced to its top head / full {value:.2f}"
+                          for name, value in seed["reduced_ratio"].items())
+        return f"{seed['verdict']}: pruned / full {seed['pruned_ratio']:.2f}{reduced}"
     return (f"{seed['verdict']}: closest {seed['closest']}; {seed['best_pto']} beats {seed['best_other']} "
             f"on {seed['win_fraction']:.0%} +- {seed['win_fraction_sem']:.0%} of prompts")
