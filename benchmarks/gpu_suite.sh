@@ -6,11 +6,12 @@
 #
 #   train  the heads sweep of configs/gpu_heads.json (d = 8, s = 1; h = 8 and h = 1 with seeds 0, 1, 2, and
 #          h = 4, 2 with seed 0), eight trainings at once on the GPU, their step count sized to TRAIN_MINUTES
-#          (default 5) by a probe of the training rate, eager and with CUDA graphs (TRAIN_COMPILE=auto; see
+#          (default 5) by a probe of the training rate: eager, CUDA graphs of the model, CUDA graphs of the whole
+#          step (TRAIN_COMPILE=auto; see
 #          simulations/transformer/budgeted_sweep.py); the runs are packed into gpu_heads_1.tgz and
 #          gpu_heads_2.tgz next to the logs. Analyse them on any machine: docs/transformer.md, "The GPU path".
 #   tests  the GPU-marked tests (CuPy against NumPy, device RNG, real out-of-memory halving, float32, the
-#          CLI on cupy, the Lasso on cupy)
+#          CLI on cupy, the Lasso on cupy, training steps recorded as CUDA graphs against eager ones)
 #   profile  benchmarks/lasso_profile.py alone (CUDA_LAUNCH_BLOCKING=1): where the Lasso's array-API engine spends
 #          its GPU time, in half a minute
 #   bench  benchmarks/bench_scale.py --backend cupy (float64 and float32), benchmarks/lasso.py (the CUDA kernel and
@@ -102,10 +103,10 @@ json.dump(c, open(sys.argv[2], 'w'))" simulations/transformer/configs/gpu_heads.
 tests() {
     if [[ $DRY == 1 ]]; then  # the GPU tests skip without CuPy: collect them, to catch import errors
         step gpu_tests gpu_tests "${TESTS_LIMIT:-150}" "$PY" -m pytest -p no:cacheprovider --collect-only -m gpu \
-            tests/test_gpu.py tests/test_lasso.py tests/test_lasso_cuda.py
+            tests/test_gpu.py tests/test_lasso.py tests/test_lasso_cuda.py tests/test_train_graph.py
     else
         step gpu_tests gpu_tests "${TESTS_LIMIT:-150}" "$PY" -m pytest -p no:cacheprovider -m gpu \
-            tests/test_gpu.py tests/test_lasso.py tests/test_lasso_cuda.py
+            tests/test_gpu.py tests/test_lasso.py tests/test_lasso_cuda.py tests/test_train_graph.py
     fi
 }
 

@@ -53,8 +53,9 @@ FIELD_FLAGS = (
     ("seed", int, "seed of the initial weights and of the prompt stream (default 0)"),
     ("device", str, "cpu, cuda or auto: cuda when available (default auto)"),
     ("dtype", str, "float32 or float64 (default float32)"),
-    ("compile", str, "none, default or reduce-overhead: torch.compile the model in that mode; reduce-overhead "
-                     "replays CUDA graphs on a GPU (default none)"),
+    ("compile", str, "none, default or reduce-overhead: torch.compile the model in that mode (reduce-overhead "
+                     "replays CUDA graphs of the model on a GPU); graph: record each whole training step as a "
+                     "CUDA graph and replay it (CUDA only) (default none)"),
     ("log-every", int, "steps between lines of metrics.jsonl (default 50)"),
     ("checkpoint-every", int, "steps between checkpoints (default 500)"),
 )

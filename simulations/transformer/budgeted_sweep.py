@@ -13,10 +13,11 @@ all at once, so the probe sees the same sharing of the device as the
 training; then ``steps = floor(0.9 * slowest rate * (60 * minutes - warm-up))``,
 rounded down to a multiple of ``checkpoint_every``; the warm-up (seconds to
 build the model and take the first steps, ``torch.compile``'s compilation
-included) is paid again by every run. ``--compile auto`` probes eager steps
-and CUDA-graph steps (``torch.compile(mode="reduce-overhead")``) one after the
-other and keeps the mode that fits more steps; a mode whose probe fails is
-skipped, with its error in the log. The chosen count goes into each
+included) is paid again by every run. ``--compile auto`` probes eager steps,
+CUDA graphs of the model (``torch.compile(mode="reduce-overhead")``) and CUDA
+graphs of the whole step (``compile="graph"``, :class:`.train.TrainStep`) one
+after the other and keeps the mode that fits the most steps; a mode whose
+probe fails is skipped, with its error in the log. The chosen count goes into each
 run's ``config.json``, so the sweep is rerun exactly with ``--steps`` (or with
 ``sparse-icl train --config RUN/config.json``), without a probe. A run that
 still outlasts ``1.2 * minutes`` stops at a checkpoint and resumes with the
@@ -163,8 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=None, help="skip the probe and train this many steps")
     parser.add_argument("--probe-steps", type=int, default=150)
     parser.add_argument("--compile", choices=("config", "auto") + COMPILE_MODES, default="config",
-                        help="torch.compile mode of the runs: the config's (default), one of the modes, or auto: "
-                             "probe none and reduce-overhead, keep the one that fits more steps")
+                        help="compile mode of the runs: the config's (default), one of the modes, or auto: "
+                             "probe none, reduce-overhead and graph, keep the one that fits the most steps")
     parser.add_argument("--resume", action="store_true", help="continue the runs from their checkpoints")
     args = parser.parse_args(argv)
     if not (math.isfinite(args.minutes) and args.minutes > 0):
@@ -183,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
                     "minutes": args.minutes}
     mode, steps = base.compile if args.compile in ("config", "auto") else args.compile, args.steps
     if steps is None:
-        modes = ["none", "reduce-overhead"] if args.compile == "auto" else [mode]
+        modes = ["none", "reduce-overhead", "graph"] if args.compile == "auto" else [mode]
         try:
             mode, steps, record["probe"] = choose_steps(base, args.runs, modes, args.minutes, args.probe_steps)
         except RuntimeError as error:

@@ -54,9 +54,11 @@ METRICS = "metrics.jsonl"
 CHECKPOINT_KEYS = ("model", "optimizer", "step", "rng", "config")
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 LOSSES = ("mse", "huber")
-#: Values of ``TrainConfig.compile``: eager, or ``torch.compile`` in that mode ("reduce-overhead" replays CUDA
-#: graphs on a GPU, where an eager step of these small models is bound by the CPU's kernel launches).
-COMPILE_MODES = ("none", "default", "reduce-overhead")
+#: Values of ``TrainConfig.compile``: eager, ``torch.compile`` of the model in that mode ("reduce-overhead" replays
+#: CUDA graphs of its forward and backward passes on a GPU, where an eager step of these small models is bound by
+#: the CPU's kernel launches), or "graph": the whole step (prompts, forward, backward, clipping, AdamW) captured as
+#: one CUDA graph per context length and replayed (CUDA only; see :class:`TrainStep`).
+COMPILE_MODES = ("none", "default", "reduce-overhead", "graph")
 #: Values of ``TrainConfig.init``: normal weights of std ``init_std``, or the exact PtO construction.
 INITS = ("random", "pto")
 #: Torch draws of the signal laws' bases (:data:`solvers.signals.BASES`): ``draw(shape, generator, device, dtype)``.
@@ -279,6 +281,15 @@ class TrainStep:
     Context lengths come from ``length_generator``: the data generator itself
     on the CPU; on a GPU a CPU generator seeded ``seed + 2``, whose draw needs
     no device synchronisation.
+
+    With ``compile="graph"`` (CUDA only) the first step at each context length
+    runs eagerly on a side stream, which allocates the gradients and the
+    optimiser state that every graph then shares (gradients are zeroed, never
+    freed), and then records that step as a CUDA graph; later steps at that
+    length replay it, one launch instead of hundreds. The optimiser is AdamW
+    with ``capturable=True`` and its learning rate a device tensor, filled
+    before each replay; the data generator is registered with every graph, so
+    a replay draws the prompts an eager step would have drawn.
     """
 
     def __init__(self, config: TrainConfig) -> None:
@@ -289,8 +300,12 @@ class TrainStep:
         if config.init == "pto":
             built = construct_pto(config.d, config.model_config().layers - 1, config.init_step_size, self.dtype)
             self.model.load_state_dict(built.state_dict())
-        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=config.lr,
-                                           weight_decay=config.weight_decay)
+        graphed = config.compile == "graph"
+        if graphed and self.device.type != "cuda":
+            raise ValueError(f"compile 'graph' records CUDA graphs: it needs a CUDA device, got {self.device.type!r}")
+        self.optimizer = torch.optim.AdamW(
+            self.model.parameters(), weight_decay=config.weight_decay, capturable=graphed,
+            lr=torch.tensor(config.lr, device=self.device) if graphed else config.lr)
         self.generator = torch.Generator(device=self.device)
         self.generator.manual_seed(config.seed + 1)
         self.length_generator = (self.generator if self.device.type == "cpu"
@@ -299,23 +314,48 @@ class TrainStep:
             # Inductor's memory-coalescing tiling analysis asserts on symbolic sizes (torch 2.11, H100: the
             # context length n is dynamic here); without it Inductor tiles as it did before that analysis.
             torch._inductor.config.triton.coalesce_tiling_analysis = False
-        self.forward = (self.model if config.compile == "none"
+        self.forward = (self.model if config.compile in ("none", "graph")
                         else torch.compile(self.model, mode=config.compile, dynamic=True))
+        #: compile "graph": the capture stream, and (graph, its output) by context length.
+        self.stream = torch.cuda.Stream(self.device) if graphed else None
+        self.graphs: dict[int, tuple[torch.cuda.CUDAGraph, torch.Tensor]] = {}
         self.model.train()
 
     def __call__(self, n: int, lr: float | None = None) -> torch.Tensor:
+        if lr is not None:
+            for group in self.optimizer.param_groups:
+                if self.stream is None:
+                    group["lr"] = lr
+                else:
+                    group["lr"].fill_(lr)
+        if self.stream is None:
+            return self.step(n)
+        if n in self.graphs:
+            graph, out = self.graphs[n]
+            graph.replay()
+            return out.clone()  # the next replay overwrites the graph's output
+        main = torch.cuda.current_stream(self.device)
+        self.stream.wait_stream(main)
+        with torch.cuda.stream(self.stream):
+            out = self.step(n)
+        main.wait_stream(self.stream)
+        graph = torch.cuda.CUDAGraph()
+        graph.register_generator_state(self.generator)
+        with torch.cuda.graph(graph, stream=self.stream):
+            self.graphs[n] = (graph, self.step(n))
+        return out
+
+    def step(self, n: int) -> torch.Tensor:
+        """One eager step at context length ``n`` (what ``compile="graph"`` records)."""
         if self.config.compile == "reduce-overhead":
             torch.compiler.cudagraph_mark_step_begin()  # the last step's graph outputs may now be overwritten
         batch = sample_batch(self.config, n, self.generator, self.device, self.dtype)
-        if lr is not None:
-            for group in self.optimizer.param_groups:
-                group["lr"] = lr
         pred = self.forward(batch["X"], batch["y"], batch["x_query"])
         residual = pred - batch["y_query"]
         loss = torch.mean(residual ** 2)
         objective = loss if self.config.loss == "mse" else 2 * F.huber_loss(
             pred, batch["y_query"], delta=self.config.huber_delta)
-        self.optimizer.zero_grad(set_to_none=True)
+        self.optimizer.zero_grad(set_to_none=self.stream is None)  # graphs write into the same gradients
         objective.backward()
         if self.config.grad_clip:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
