@@ -399,6 +399,71 @@ class TrainResult:
     out: Path
 
 
+class Run:
+    """A run in directory ``out``, advanced one step at a time: what :func:`train` loops over, and what
+    :func:`.together.train_together` interleaves with other runs.
+
+    Building it starts the run, or with ``resume`` restores it from ``out/checkpoint.pt`` (see
+    :func:`train`), and writes ``out/config.json``. ``max_minutes`` (from when it was built) and
+    ``stop_after`` (steps from where it started) end it early, after a checkpoint.
+    """
+
+    def __init__(self, config: TrainConfig, out: str | os.PathLike, resume: bool = False,
+                 max_minutes: float | None = None, stop_after: int | None = None) -> None:
+        self.config, self.out = config, Path(out)
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.max_minutes, self.stop_after = max_minutes, stop_after
+        self.runner = TrainStep(config)
+        self.step, self.snapshot_step = 0, round(SNAPSHOT_FRACTION * config.steps)
+        if resume:
+            self.step = self.runner.load_state(self.out / CHECKPOINT)
+            if self.step > config.steps:
+                raise ValueError(f"--resume: the checkpoint is at step {self.step}, past steps = {config.steps}")
+            _truncate_metrics(self.out / METRICS, self.step)
+            if self.step == self.snapshot_step:  # a prolonged run starts at its snapshot
+                self.runner.save_state(self.out / SNAPSHOT, self.step)
+        elif (self.out / METRICS).exists():
+            (self.out / METRICS).unlink()
+        (self.out / "config.json").write_text(json.dumps(asdict(config), indent=2) + "\n")
+        self.start, self.first = time.monotonic(), self.step
+        self.sums, self.count = torch.zeros(2, dtype=torch.float64, device=self.runner.device), 0
+        #: The last line written to ``metrics.jsonl`` (None before the first).
+        self.record: dict | None = None
+        self.stopped = self.step >= config.steps
+
+    def advance(self) -> None:
+        """One step, then its log line every ``log_every`` steps and a checkpoint every ``checkpoint_every``
+        steps, at the end and where the run stops early (``stopped`` is then True)."""
+        config = self.config
+        n = context_length(config, self.step, self.runner.length_generator)
+        self.sums += self.runner(n, learning_rate(config, self.step))
+        self.step += 1
+        self.count += 1
+        if self.step % config.log_every == 0 or self.step == config.steps:
+            loss, excess = (self.sums / self.count).tolist()
+            self.record = {"step": self.step, "n": n, "loss": loss, "excess": excess,
+                           "lr": learning_rate(config, self.step - 1), "seconds": time.monotonic() - self.start}
+            with open(self.out / METRICS, "a") as fh:
+                fh.write(json.dumps(self.record) + "\n")
+            self.sums.zero_()
+            self.count = 0
+        out_of_time = ((self.max_minutes is not None and time.monotonic() - self.start > 60 * self.max_minutes)
+                       or (self.stop_after is not None and self.step - self.first >= self.stop_after))
+        self.stopped = self.step >= config.steps or out_of_time
+        if self.step % config.checkpoint_every == 0 or self.stopped:
+            self.checkpoint()
+        if self.step == self.snapshot_step:
+            self.runner.save_state(self.out / SNAPSHOT, self.step)
+
+    def checkpoint(self) -> None:
+        """Save the run where it is (between steps), so that ``resume`` continues it from here."""
+        self.runner.save_state(self.out / CHECKPOINT, self.step)
+
+    def result(self) -> TrainResult:
+        return TrainResult(model=self.runner.model.eval(), step=self.step, finished=self.step >= self.config.steps,
+                           out=self.out)
+
+
 def train(config: TrainConfig, out: str | os.PathLike, resume: bool = False, max_minutes: float | None = None,
           progress: bool = True, stop_after: int | None = None) -> TrainResult:
     """Train (or resume) a run in directory ``out``.
@@ -415,49 +480,16 @@ def train(config: TrainConfig, out: str | os.PathLike, resume: bool = False, max
     already taken is unchanged). ``max_minutes`` and ``stop_after`` (steps in this
     call) end the call early, after a checkpoint, without changing the schedule.
     """
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    runner = TrainStep(config)
-    step, snapshot_step = 0, round(SNAPSHOT_FRACTION * config.steps)
-    if resume:
-        step = runner.load_state(out / CHECKPOINT)
-        if step > config.steps:
-            raise ValueError(f"--resume: the checkpoint is at step {step}, past steps = {config.steps}")
-        _truncate_metrics(out / METRICS, step)
-        if step == snapshot_step:  # a prolonged run starts at its snapshot
-            runner.save_state(out / SNAPSHOT, step)
-    elif (out / METRICS).exists():
-        (out / METRICS).unlink()
-    (out / "config.json").write_text(json.dumps(asdict(config), indent=2) + "\n")
-
-    start, first = time.monotonic(), step
-    sums, count = torch.zeros(2, dtype=torch.float64, device=runner.device), 0
-    bar = tqdm(total=config.steps, initial=step, disable=not progress, desc="train", dynamic_ncols=True)
-    while step < config.steps:
-        n = context_length(config, step, runner.length_generator)
-        sums += runner(n, learning_rate(config, step))
-        step += 1
-        count += 1
+    run = Run(config, out, resume, max_minutes, stop_after)
+    bar = tqdm(total=config.steps, initial=run.step, disable=not progress, desc="train", dynamic_ncols=True)
+    while not run.stopped:
+        logged = run.record
+        run.advance()
         bar.update(1)
-        if step % config.log_every == 0 or step == config.steps:
-            loss, excess = (sums / count).tolist()
-            record = {"step": step, "n": n, "loss": loss, "excess": excess,
-                      "lr": learning_rate(config, step - 1), "seconds": time.monotonic() - start}
-            with open(out / METRICS, "a") as fh:
-                fh.write(json.dumps(record) + "\n")
-            bar.set_postfix(loss=f"{record['loss']:.4f}", excess=f"{record['excess']:.4f}")
-            sums.zero_()
-            count = 0
-        out_of_time = ((max_minutes is not None and time.monotonic() - start > 60 * max_minutes)
-                       or (stop_after is not None and step - first >= stop_after))
-        if step % config.checkpoint_every == 0 or step == config.steps or out_of_time:
-            runner.save_state(out / CHECKPOINT, step)
-        if step == snapshot_step:
-            runner.save_state(out / SNAPSHOT, step)
-        if out_of_time:
-            break
+        if run.record is not logged:
+            bar.set_postfix(loss=f"{run.record['loss']:.4f}", excess=f"{run.record['excess']:.4f}")
     bar.close()
-    return TrainResult(model=runner.model.eval(), step=step, finished=step >= config.steps, out=out)
+    return run.result()
 
 
 def read_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu") -> dict:
