@@ -77,6 +77,7 @@ def test_gpu_suite_dry_run_runs_every_stage_on_the_cpu(tmp_path):
     (["--runs", "8:0", "--minutes", "nan"], "--minutes must be finite and > 0"),
     (["--runs", "8:0", "--minutes", "1", "--steps", "0"], "--steps"),
     (["--runs", "8:0", "--minutes", "1", "--resume"], "--resume needs --steps"),
+    (["--runs", "8:0", "--minutes", "1", "--steps", "10", "--together", "auto"], "--together auto needs the probe"),
 ])
 def test_budgeted_sweep_rejects_bad_arguments_in_one_line(args, message):
     result = run(sys.executable, "-m", "simulations.transformer.budgeted_sweep", "--config", "x.json",
@@ -93,24 +94,58 @@ def test_budgeted_sweep_keeps_the_mode_that_fits_more_steps_and_skips_a_failed_p
     monkeypatch.setattr(budgeted_sweep, "probe_rates",
                         lambda configs, steps: reports[configs[0]["compile"]])
     base = TrainConfig(checkpoint_every=100)
-    mode, steps, record = budgeted_sweep.choose_steps(base, [(8, 0), (1, 0)], ["none", "reduce-overhead"], 2, 10)
-    assert (mode, steps) == ("none", int(0.9 * 60 * (120 - 6)) // 100 * 100)
+    options = [("none", False), ("reduce-overhead", False)]
+    mode, together, steps, record = budgeted_sweep.choose_steps(base, [(8, 0), (1, 0)], options, 2, 10)
+    assert (mode, together, steps) == ("none", False, int(0.9 * 60 * (120 - 6)) // 100 * 100)
     assert record["reduce-overhead"] == {"error": "BackendCompilerFailed: x"}
     reports["reduce-overhead"] = [(300.0, 90.0, None), (250.0, 80.0, None)]
-    mode, steps, _ = budgeted_sweep.choose_steps(base, [(8, 0), (1, 0)], ["none", "reduce-overhead"], 2, 10)
+    mode, _, steps, _ = budgeted_sweep.choose_steps(base, [(8, 0), (1, 0)], options, 2, 10)
     assert (mode, steps) == ("reduce-overhead", int(0.9 * 250 * (120 - 90)) // 100 * 100)
 
 
-def test_budgeted_sweep_passes_sigterm_on_to_its_runs(tmp_path):
+def test_budgeted_sweep_probes_every_mode_in_each_layout_but_compiled_models_together():
+    from simulations.transformer.budgeted_sweep import candidates
+
+    assert candidates("auto", "none", "auto") == [("none", False), ("reduce-overhead", False), ("graph", False),
+                                                  ("none", True), ("graph", True)]
+    assert candidates("config", "graph", "yes") == [("graph", True)]
+    assert candidates("reduce-overhead", "none", "auto") == [("reduce-overhead", False), ("reduce-overhead", True)]
+
+
+TINY_SWEEP = {"d": 4, "s": 1, "n_min": 2, "n_max": 6, "queries": 2, "width": 16, "batch": 8, "heads": [2, 2],
+              "attention": "softmax", "warmup": 2, "steps": 10, "device": "cpu", "log_every": 10,
+              "checkpoint_every": 10}
+
+
+def test_budgeted_sweep_probes_and_trains_runs_together(tmp_path):
+    """``--together`` probes the runs in one process, then trains them in this one: both finish."""
+    from simulations.transformer import budgeted_sweep
+    from simulations.transformer.train import TrainConfig
+
+    base = TrainConfig(**TINY_SWEEP)
+    mode, together, steps, record = budgeted_sweep.choose_steps(base, [(2, 0), (1, 0)], [("none", True)], 0.05, 10)
+    rates = record["none, together"]["rates"]
+    assert (mode, together) == ("none", True) and steps >= base.checkpoint_every and rates[0] == rates[1] > 0
+    config = tmp_path / "tiny.json"
+    config.write_text(json.dumps(TINY_SWEEP))
+    result = run(sys.executable, "-m", "simulations.transformer.budgeted_sweep", "--config", str(config),
+                 "--runs", "2:0", "1:0", "--minutes", "1", "--steps", "20", "--together", "yes",
+                 "--out", str(tmp_path / "r"))
+    assert result.returncode == 0, result.stderr
+    record = json.loads((tmp_path / "r" / "sweep.json").read_text())
+    assert [line["last_line"].split(";")[0] for line in record["results"].values()] == ["finished at step 20/20"] * 2
+
+
+@pytest.mark.parametrize("together", [False, True], ids=["one process each", "together"])
+def test_budgeted_sweep_passes_sigterm_on_to_its_runs(tmp_path, together):
     """A time limit (SIGTERM) stops every run at a checkpoint; none is left training."""
     config = tmp_path / "tiny.json"
-    config.write_text(json.dumps({"d": 4, "s": 1, "n_min": 2, "n_max": 6, "queries": 2, "width": 16, "batch": 8,
-                                  "heads": [2, 2], "attention": "softmax", "warmup": 2, "steps": 10,
-                                  "device": "cpu", "log_every": 10, "checkpoint_every": 10}))
+    config.write_text(json.dumps(TINY_SWEEP))
     out = tmp_path / "runs"
     sweep = subprocess.Popen([sys.executable, "-m", "simulations.transformer.budgeted_sweep", "--config",
                               str(config), "--runs", "2:0", "1:0", "--minutes", "5", "--steps", "10000000",
-                              "--out", str(out)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                              "--out", str(out), *(["--together", "yes"] if together else [])],
+                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
     while not all((out / run / "checkpoint.pt").exists() for run in ("h2_seed0", "h1_seed0")):
         assert time.monotonic() < deadline and sweep.poll() is None, sweep.communicate()

@@ -1,7 +1,8 @@
 """Transformers trained (and constructed) for in-context sparse linear regression.
 
 Modules: :mod:`.model` (the architecture), :mod:`.construction` (exact PtO
-weights), :mod:`.train` (training loop with checkpoints), :mod:`.analysis`
+weights), :mod:`.train` (training loop with checkpoints), :mod:`.together` (several
+runs in one process, one CUDA stream each), :mod:`.analysis`
 (risk vs n, head importance, pruning, probing, agreement with algorithms),
 :mod:`.budget` (risk at n = d of many runs against their training budget).
 

@@ -1,11 +1,15 @@
 """A heads sweep sized to a time budget: several trainings at once on one device.
 
     python -m simulations.transformer.budgeted_sweep --config CONFIG.json --runs 8:0 4:0 2:0 1:0 \\
-        --minutes 4 --out runs/gpu_heads [--steps N] [--probe-steps 150]
+        --minutes 4 --out runs/gpu_heads [--steps N] [--probe-steps 150] [--compile auto] [--together auto]
 
 Each ``--runs`` entry is ``heads:seed`` (the same heads in every layer). All
 runs train at the same time, one process each, on ``CONFIG``'s device, with
-one schedule: the same ``steps`` for all.
+one schedule: the same ``steps`` for all. With ``--together yes`` they train
+in this one process instead, a step of each in turn, each on its own CUDA
+stream (:mod:`.together`): processes share a GPU in time slices, streams of
+one process can run their small kernels side by side. ``--together auto``
+probes both layouts (see :func:`candidates`).
 
 Without ``--steps``, the step count is chosen for the budget: every process
 first times ``--probe-steps`` training steps, cycling through the context lengths,
@@ -110,36 +114,111 @@ def probe_rates(configs: list[dict], probe_steps: int) -> list[tuple[float | Non
     return [tuple(reports[i]) for i in range(len(configs))]
 
 
+def probe_together_rate(configs: list[dict], probe_steps: int, results) -> None:
+    """Put (steps per second of every run, warm-up seconds, error) of ``configs`` trained together on ``results``.
+
+    Builds every run in turn, takes a warm-up step of each at every context length, each run on its own
+    stream (:mod:`.together`), then times ``probe_steps`` rounds of one step of each run.
+    """
+    import torch
+
+    from .together import new_stream, on_stream
+
+    try:
+        start = time.perf_counter()
+        steps = [TrainStep(TrainConfig.from_dict(values)) for values in configs]
+        streams = [new_stream(step.device) for step in steps]
+        config = steps[0].config
+        lengths = list(range(config.n_min, config.n_max + 1))
+        last = []
+
+        def round_(i: int) -> None:
+            last.clear()
+            for step, stream in zip(steps, streams):
+                with on_stream(stream):
+                    last.append(step(lengths[i % len(lengths)]))
+
+        for i in range(max(len(lengths), probe_steps // 5)):
+            round_(i)
+        if any(streams):
+            torch.cuda.synchronize()
+        warmup = time.perf_counter() - start
+        start = time.perf_counter()
+        for i in range(probe_steps):
+            round_(i)
+        if any(streams):
+            torch.cuda.synchronize()
+        results.put((probe_steps / (time.perf_counter() - start), warmup, None))
+    except Exception as error:  # noqa: BLE001 -- reported to the parent, which decides
+        results.put((None, None, f"{type(error).__name__}: {error}"))
+
+
+def probe_together(configs: list[dict], probe_steps: int) -> list[tuple[float | None, float | None, str | None]]:
+    """(steps per second, warm-up seconds, error) of each config, trained together in one spawned process."""
+    context = mp.get_context("spawn")
+    results = context.Queue()
+    process = context.Process(target=probe_together_rate, args=(configs, probe_steps, results))
+    process.start()
+    report = results.get()
+    process.join()
+    return [report] * len(configs)
+
+
 def budget_steps(rate: float, seconds: float, multiple: int) -> int:
     """``floor(BUDGET_SHARE * rate * seconds)`` rounded down to ``multiple`` (at least ``multiple``)."""
     return max(multiple, int(BUDGET_SHARE * rate * seconds) // multiple * multiple)
 
 
-def choose_steps(base: TrainConfig, runs: list[tuple[int, int]], modes: list[str], minutes: float,
-                 probe_steps: int) -> tuple[str, int, dict]:
-    """Probe each compile mode in turn; the mode and step count that fit the most steps in the budget.
+#: The layouts of ``--together``: one process per run, or all runs in this process.
+LAYOUTS = {"no": (False,), "yes": (True,), "auto": (False, True)}
 
-    A mode's budget is ``60 * minutes`` less its warm-up (the compilation,
-    which every training process pays again). Returns (mode, steps, the
-    probes' record).
+
+def candidates(compile_arg: str, config_mode: str, together_arg: str) -> list[tuple[str, bool]]:
+    """The (compile mode, together) pairs to probe.
+
+    ``--compile auto`` probes eager steps, CUDA graphs of the model and CUDA graphs of the whole step; a
+    mode given (or the config's) alone. ``--together auto`` probes both layouts, except ``torch.compile``'s
+    reduce-overhead together: one process would compile every run's model in turn (a minute or more each
+    on the GPU), which no budget of minutes absorbs.
+    """
+    modes = list(AUTO_MODES) if compile_arg == "auto" else [config_mode if compile_arg == "config" else compile_arg]
+    return [(mode, together) for together in LAYOUTS[together_arg] for mode in modes
+            if not (together and mode == "reduce-overhead" and compile_arg == "auto")]
+
+
+#: The compile modes that ``--compile auto`` probes.
+AUTO_MODES = ("none", "reduce-overhead", "graph")
+
+
+def choose_steps(base: TrainConfig, runs: list[tuple[int, int]], options: list[tuple[str, bool]], minutes: float,
+                 probe_steps: int) -> tuple[str, bool, int, dict]:
+    """Probe each (compile mode, together) option in turn; the one that fits the most steps in the budget.
+
+    An option's budget is ``60 * minutes`` less its warm-up (the compilation,
+    which every training process pays again). Together, the runs are probed in
+    one process (:func:`probe_together`), otherwise one process each
+    (:func:`probe_rates`). Returns (mode, together, steps, the probes' record,
+    keyed ``mode`` or ``mode, together``).
     """
     record, best = {}, None
-    for mode in modes:
-        reports = probe_rates([asdict(replace(run_config(base, h, s, base.steps), compile=mode))
-                               for h, s in runs], probe_steps)
+    for mode, together in options:
+        probe = probe_together if together else probe_rates
+        reports = probe([asdict(replace(run_config(base, h, s, base.steps), compile=mode))
+                         for h, s in runs], probe_steps)
+        key = f"{mode}, together" if together else mode
         errors = [error for _, _, error in reports if error]
         if errors:
-            record[mode] = {"error": errors[0]}
+            record[key] = {"error": errors[0]}
             continue
         rate, warmup = min(r for r, _, _ in reports), max(w for _, w, _ in reports)
         steps = budget_steps(rate, 60 * minutes - warmup, base.checkpoint_every)
-        record[mode] = {"rates": [round(r, 2) for r, _, _ in reports], "warmup_seconds": round(warmup, 1),
-                        "steps": steps}
-        if best is None or steps > best[1]:
-            best = (mode, steps)
+        record[key] = {"rates": [round(r, 2) for r, _, _ in reports], "warmup_seconds": round(warmup, 1),
+                       "steps": steps}
+        if best is None or steps > best[2]:
+            best = (mode, together, steps)
     if best is None:
         raise RuntimeError(f"every probe failed: {record}")
-    return best[0], best[1], record
+    return (*best, record)
 
 
 def _stop_runs(processes: list[tuple[Path, subprocess.Popen]]):
@@ -167,6 +246,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="compile mode of the runs: the config's (default), one of the modes, or auto: "
                              "probe none, reduce-overhead and graph, keep the one that fits the most steps")
     parser.add_argument("--resume", action="store_true", help="continue the runs from their checkpoints")
+    parser.add_argument("--together", choices=tuple(LAYOUTS), default="no",
+                        help="yes: train the runs in this one process, a step of each in turn, each on its own "
+                             "CUDA stream, instead of one process each (no, the default); auto: probe both")
     args = parser.parse_args(argv)
     if not (math.isfinite(args.minutes) and args.minutes > 0):
         parser.error(f"--minutes must be finite and > 0, got {args.minutes}")
@@ -175,6 +257,8 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"{flag} must be an integer >= 1, got {value}")
     if args.resume and args.steps is None:
         parser.error("--resume needs --steps: the step count of the runs it continues (in their config.json)")
+    if args.together == "auto" and args.steps is not None:
+        parser.error("--together auto needs the probe: give yes or no with --steps")
     try:
         base = TrainConfig.from_dict(json.loads(args.config.read_text()))
     except (OSError, ValueError, TypeError) as err:
@@ -183,33 +267,41 @@ def main(argv: list[str] | None = None) -> int:
     record: dict = {"config": str(args.config), "runs": [f"h{h}_seed{s}" for h, s in args.runs],
                     "minutes": args.minutes}
     mode, steps = base.compile if args.compile in ("config", "auto") else args.compile, args.steps
+    together = args.together == "yes"
     if steps is None:
-        modes = ["none", "reduce-overhead", "graph"] if args.compile == "auto" else [mode]
+        options = candidates(args.compile, base.compile, args.together)
         try:
-            mode, steps, record["probe"] = choose_steps(base, args.runs, modes, args.minutes, args.probe_steps)
+            mode, together, steps, record["probe"] = choose_steps(base, args.runs, options, args.minutes,
+                                                                  args.probe_steps)
         except RuntimeError as error:
             print(error, file=sys.stderr)
             return 1
-    record.update(compile=mode, steps=steps)
-    print(f"steps per run: {steps}, compile {mode}"
+    record.update(compile=mode, together=together, steps=steps)
+    print(f"steps per run: {steps}, compile {mode}" + (", together" if together else "")
           + (f" (probes: {json.dumps(record['probe'])})" if "probe" in record else ""), flush=True)
 
     args.out.mkdir(parents=True, exist_ok=True)
-    processes = []
+    runs, configs = [], []
     for heads, seed in args.runs:
         run = args.out / f"h{heads}_seed{seed}"
         run.mkdir(parents=True, exist_ok=True)
-        config_path = run / "sweep_config.json"
         config = replace(run_config(base, heads, seed, steps), compile=mode)
-        config_path.write_text(json.dumps(asdict(config), indent=2) + "\n")
-        command = [sys.executable, "-m", "simulations", "train", "--config", str(config_path), "--out", str(run),
-                   "--max-minutes", f"{1.2 * args.minutes:g}", "--quiet"]
-        if args.resume and (run / "checkpoint.pt").exists():
+        (run / "sweep_config.json").write_text(json.dumps(asdict(config), indent=2) + "\n")
+        runs.append(run)
+        configs.append(config)
+    resume = [args.resume and (run / "checkpoint.pt").exists() for run in runs]
+    start = time.monotonic()
+    record["results"] = {}
+    if together:
+        return _train_together(configs, runs, resume, args, record, start)
+    processes = []
+    for run, again in zip(runs, resume):
+        command = [sys.executable, "-m", "simulations", "train", "--config", str(run / "sweep_config.json"),
+                   "--out", str(run), "--max-minutes", f"{1.2 * args.minutes:g}", "--quiet"]
+        if again:
             command.append("--resume")
         processes.append((run, subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                                 text=True)))
-    start = time.monotonic()
-    record["results"] = {}
     failed = 0
     signal.signal(signal.SIGTERM, _stop_runs(processes))
     for run, process in processes:
@@ -224,6 +316,30 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "sweep.json").write_text(json.dumps(record, indent=2) + "\n")
     print(f"{len(processes)} runs in {record['wall_seconds']} s, {failed} failed", flush=True)
     return 1 if failed else 0
+
+
+def _train_together(configs: list[TrainConfig], runs: list[Path], resume: list[bool], args: argparse.Namespace,
+                    record: dict, start: float) -> int:
+    """The runs trained together in this process (SIGTERM or SIGINT: every run checkpointed, exit 128 + signal)."""
+    from simulations.interrupts import Interrupted, handled
+
+    from .together import train_together
+
+    try:
+        with handled():
+            results = train_together(configs, runs, resume, max_minutes=1.2 * args.minutes)
+    except Interrupted as stop:
+        print(f"{stop}: every run checkpointed; rerun with --steps and --resume to continue", file=sys.stderr)
+        return stop.exit_status
+    for config, result in zip(configs, results):
+        state = "finished" if result.finished else "stopped (resume with --resume)"
+        line = f"{state} at step {result.step}/{config.steps}; run directory {result.out}"
+        record["results"][result.out.name] = {"returncode": 0, "last_line": line}
+        print(f"{result.out.name}: {line}", flush=True)
+    record["wall_seconds"] = round(time.monotonic() - start, 1)
+    (args.out / "sweep.json").write_text(json.dumps(record, indent=2) + "\n")
+    print(f"{len(runs)} runs together in {record['wall_seconds']} s", flush=True)
+    return 0
 
 
 if __name__ == "__main__":

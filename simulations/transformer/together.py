@@ -40,17 +40,17 @@ def train_together(configs: Sequence[TrainConfig], outs: Sequence[str | os.PathL
         raise ValueError(f"configs, outs and resume must have one entry per run, got {len(configs)}, "
                          f"{len(outs)} and {len(resume)}")
     runs = [Run(config, out, again, max_minutes, stop_after) for config, out, again in zip(configs, outs, resume)]
-    streams = [_stream(run.runner.device) for run in runs]
+    streams = [new_stream(run.runner.device) for run in runs]
     try:
         while any(not run.stopped for run in runs):
             for run, stream in zip(runs, streams):
                 if not run.stopped:
-                    with critical(), _on(stream):
+                    with critical(), on_stream(stream):
                         run.advance()
     except KeyboardInterrupt:
         for run, stream in zip(runs, streams):
             if not run.stopped:
-                with _on(stream):
+                with on_stream(stream):
                     run.checkpoint()
         raise
     if any(streams):
@@ -58,7 +58,7 @@ def train_together(configs: Sequence[TrainConfig], outs: Sequence[str | os.PathL
     return [run.result() for run in runs]
 
 
-def _stream(device: torch.device) -> torch.cuda.Stream | None:
+def new_stream(device: torch.device) -> torch.cuda.Stream | None:
     """A new stream on a CUDA device, ordered after the work queued so far (building and loading the run)."""
     if device.type != "cuda":
         return None
@@ -67,5 +67,6 @@ def _stream(device: torch.device) -> torch.cuda.Stream | None:
     return stream
 
 
-def _on(stream: torch.cuda.Stream | None) -> contextlib.AbstractContextManager:
+def on_stream(stream: torch.cuda.Stream | None) -> contextlib.AbstractContextManager:
+    """``torch.cuda.stream(stream)``, or nothing for no stream (the CPU)."""
     return torch.cuda.stream(stream) if stream is not None else contextlib.nullcontext()
