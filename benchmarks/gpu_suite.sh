@@ -4,8 +4,9 @@
 #     bash benchmarks/gpu_suite.sh [--dry-run] [profile|train|tests|bench|scaling|all]...
 #                                                          (default: all = train tests bench scaling)
 #
-#   train  the heads sweep of configs/gpu_heads.json (d = 8, s = 1; h = 8 and h = 1 with seeds 0, 1, 2, and
-#          h = 4, 2 with seed 0), eight trainings at once on the GPU, their step count sized to TRAIN_MINUTES
+#   train  the heads sweep of configs/gpu_converge.json (the schedule that converged on the CPU: d = 8, s = 1,
+#          batch 128, cosine then a hold at lr / 10 for 36% of the steps; h = 8 and h = 1 with seeds 0, 1, 2,
+#          and h = 4, 2 with seed 0), eight trainings at once on the GPU, their step count sized to TRAIN_MINUTES
 #          (default 5) by a probe of the training rate: eager, CUDA graphs of the model, CUDA graphs of the whole
 #          step, one process per run or all in one (TRAIN_COMPILE=auto, TRAIN_TOGETHER=auto; see
 #          simulations/transformer/budgeted_sweep.py); the runs are packed into gpu_heads_1.tgz and
@@ -86,13 +87,13 @@ step() {  # step LOG NAME LIMIT COMMAND...: run under a time limit, show, and ap
 }
 
 train() {
-    local config=simulations/transformer/configs/gpu_heads.json runs=runs/gpu_heads minutes=${TRAIN_MINUTES:-5}
+    local config=simulations/transformer/configs/gpu_converge.json runs=runs/gpu_heads minutes=${TRAIN_MINUTES:-5}
     local compile=${TRAIN_COMPILE:-auto} probe=150
     if [[ $DRY == 1 ]]; then
         config=$LOGS/tiny_config.json runs=$LOGS/gpu_heads minutes=0.05 compile=config probe=5
         "$PY" -c "import json, sys; c = json.load(open(sys.argv[1])); c.update(d=4, s=1, n_min=2, n_max=6, \
-queries=2, width=16, batch=8, warmup=2, steps=100, device='cpu', log_every=10, checkpoint_every=10); \
-json.dump(c, open(sys.argv[2], 'w'))" simulations/transformer/configs/gpu_heads.json "$config"
+queries=2, width=16, batch=8, warmup=2, steps=100, hold=36, device='cpu', log_every=10, checkpoint_every=10); \
+json.dump(c, open(sys.argv[2], 'w'))" simulations/transformer/configs/gpu_converge.json "$config"
     fi
     step train train "${TRAIN_LIMIT:-540}" "$PY" -m simulations.transformer.budgeted_sweep --config "$config" \
         --runs 8:0 8:1 8:2 4:0 1:0 1:1 1:2 2:0 --minutes "$minutes" --compile "$compile" \

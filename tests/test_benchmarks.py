@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -101,6 +102,17 @@ def test_budgeted_sweep_keeps_the_mode_that_fits_more_steps_and_skips_a_failed_p
     reports["reduce-overhead"] = [(300.0, 90.0, None), (250.0, 80.0, None)]
     mode, _, steps, _ = budgeted_sweep.choose_steps(base, [(8, 0), (1, 0)], options, 2, 10)
     assert (mode, steps) == ("reduce-overhead", int(0.9 * 250 * (120 - 90)) // 100 * 100)
+
+
+def test_a_budget_keeps_the_schedules_share_of_held_steps():
+    from simulations.transformer.budgeted_sweep import run_config
+    from simulations.transformer.train import TrainConfig
+
+    base = TrainConfig(heads=[8, 8, 8], steps=400000, hold=144000, warmup=1000)
+    config = run_config(base, 2, 5, 100000)
+    assert (config.heads, config.seed, config.steps, config.hold) == ([2, 2, 2], 5, 100000, 36000)
+    assert run_config(base, 1, 0, 1000).hold == 0  # no room after the warm-up
+    assert run_config(replace(base, hold=0), 1, 0, 5000).hold == 0
 
 
 def test_budgeted_sweep_probes_every_mode_in_each_layout_but_compiled_models_together():

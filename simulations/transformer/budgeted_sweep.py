@@ -63,7 +63,11 @@ def parse_run(text: str) -> tuple[int, int]:
 
 
 def run_config(base: TrainConfig, heads: int, seed: int, steps: int) -> TrainConfig:
-    return replace(base, heads=[heads] * len(base.heads), seed=seed, steps=steps)
+    """``base`` with ``heads`` in every layer, ``seed`` and ``steps``; the hold at ``lr / 10`` keeps its
+    share of the steps (``base.hold / base.steps``: the schedule's shape, whatever the budget), within
+    ``steps - warmup``."""
+    hold = min(round(base.hold * steps / base.steps), max(0, steps - base.warmup))
+    return replace(base, heads=[heads] * len(base.heads), seed=seed, steps=steps, hold=hold)
 
 
 def probe_rate(values: dict, probe_steps: int, barrier, results, index: int) -> None:
