@@ -146,6 +146,12 @@ def test_budgeted_sweep_probes_and_trains_runs_together(tmp_path):
     assert result.returncode == 0, result.stderr
     record = json.loads((tmp_path / "r" / "sweep.json").read_text())
     assert [line["last_line"].split(";")[0] for line in record["results"].values()] == ["finished at step 20/20"] * 2
+    (tmp_path / "r" / "h1_seed0" / "checkpoint.pt").write_bytes(b"not a checkpoint")
+    result = run(sys.executable, "-m", "simulations.transformer.budgeted_sweep", "--config", str(config),
+                 "--runs", "2:0", "1:0", "--minutes", "1", "--steps", "20", "--together", "yes", "--resume",
+                 "--out", str(tmp_path / "r"))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("budgeted_sweep: error: ") and "h1_seed0/checkpoint.pt" in result.stderr
 
 
 @pytest.mark.parametrize("together", [False, True], ids=["one process each", "together"])

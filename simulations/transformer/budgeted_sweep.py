@@ -335,6 +335,9 @@ def _train_together(configs: list[TrainConfig], runs: list[Path], resume: list[b
     except Interrupted as stop:
         print(f"{stop}: every run checkpointed; rerun with --steps and --resume to continue", file=sys.stderr)
         return stop.exit_status
+    except ValueError as error:  # a checkpoint that does not fit its run, or is not one
+        print(f"budgeted_sweep: error: {error}", file=sys.stderr)
+        return 2
     for config, result in zip(configs, results):
         state = "finished" if result.finished else "stopped (resume with --resume)"
         line = f"{state} at step {result.step}/{config.steps}; run directory {result.out}"
