@@ -134,13 +134,11 @@ def probe_together_rate(configs: list[dict], probe_steps: int, results) -> None:
         streams = [new_stream(step.device) for step in steps]
         config = steps[0].config
         lengths = list(range(config.n_min, config.n_max + 1))
-        last = []
 
         def round_(i: int) -> None:
-            last.clear()
             for step, stream in zip(steps, streams):
                 with on_stream(stream):
-                    last.append(step(lengths[i % len(lengths)]))
+                    step(lengths[i % len(lengths)])
 
         for i in range(max(len(lengths), probe_steps // 5)):
             round_(i)
@@ -173,6 +171,8 @@ def budget_steps(rate: float, seconds: float, multiple: int) -> int:
     return max(multiple, int(BUDGET_SHARE * rate * seconds) // multiple * multiple)
 
 
+#: The compile modes that ``--compile auto`` probes.
+AUTO_MODES = ("none", "reduce-overhead", "graph")
 #: The layouts of ``--together``: one process per run, or all runs in this process.
 LAYOUTS = {"no": (False,), "yes": (True,), "auto": (False, True)}
 
@@ -188,10 +188,6 @@ def candidates(compile_arg: str, config_mode: str, together_arg: str) -> list[tu
     modes = list(AUTO_MODES) if compile_arg == "auto" else [config_mode if compile_arg == "config" else compile_arg]
     return [(mode, together) for together in LAYOUTS[together_arg] for mode in modes
             if not (together and mode == "reduce-overhead" and compile_arg == "auto")]
-
-
-#: The compile modes that ``--compile auto`` probes.
-AUTO_MODES = ("none", "reduce-overhead", "graph")
 
 
 def choose_steps(base: TrainConfig, runs: list[tuple[int, int]], options: list[tuple[str, bool]], minutes: float,
