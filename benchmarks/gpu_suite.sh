@@ -7,8 +7,9 @@
 #   train  the heads sweep of configs/gpu_converge.json (the schedule that converged on the CPU: d = 8, s = 1,
 #          batch 128, cosine then a hold at lr / 10 for 36% of the steps; h = 8 and h = 1 with seeds 0, 1, 2,
 #          and h = 4, 2 with seed 0), eight trainings at once on the GPU, their step count sized to TRAIN_MINUTES
-#          (default 5) by a probe of the training rate: eager, CUDA graphs of the model, CUDA graphs of the whole
-#          step, one process per run or all in one (TRAIN_COMPILE=auto, TRAIN_TOGETHER=auto; see
+#          (default 4, leaving the probes room in the stage's 540 s) by a probe of the training rate: eager, CUDA
+#          graphs of the model, CUDA graphs of the whole step, one process per run or all in one
+#          (TRAIN_COMPILE=auto, TRAIN_TOGETHER=auto; see
 #          simulations/transformer/budgeted_sweep.py); the runs are packed into gpu_heads_1.tgz and
 #          gpu_heads_2.tgz next to the logs. Analyse them on any machine: docs/transformer.md, "The GPU path".
 #   tests  the GPU-marked tests (CuPy against NumPy, device RNG, real out-of-memory halving, float32, the
@@ -87,7 +88,7 @@ step() {  # step LOG NAME LIMIT COMMAND...: run under a time limit, show, and ap
 }
 
 train() {
-    local config=simulations/transformer/configs/gpu_converge.json runs=runs/gpu_heads minutes=${TRAIN_MINUTES:-5}
+    local config=simulations/transformer/configs/gpu_converge.json runs=runs/gpu_heads minutes=${TRAIN_MINUTES:-4}
     local compile=${TRAIN_COMPILE:-auto} probe=150
     if [[ $DRY == 1 ]]; then
         config=$LOGS/tiny_config.json runs=$LOGS/gpu_heads minutes=0.05 compile=config probe=5
