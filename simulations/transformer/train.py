@@ -411,9 +411,9 @@ class Run:
     def __init__(self, config: TrainConfig, out: str | os.PathLike, resume: bool = False,
                  max_minutes: float | None = None, stop_after: int | None = None) -> None:
         self.config, self.out = config, Path(out)
-        self.out.mkdir(parents=True, exist_ok=True)
         self.max_minutes, self.stop_after = max_minutes, stop_after
-        self.runner = TrainStep(config)
+        self.runner = TrainStep(config)  # first: a config it refuses leaves no directory behind
+        self.out.mkdir(parents=True, exist_ok=True)
         self.step, self.snapshot_step = 0, round(SNAPSHOT_FRACTION * config.steps)
         if resume:
             self.step = self.runner.load_state(self.out / CHECKPOINT)
