@@ -35,6 +35,13 @@ def train_together(configs: Sequence[TrainConfig], outs: Sequence[str | os.PathL
     ``KeyboardInterrupt`` (or the command's SIGTERM, under
     :func:`simulations.interrupts.handled`) is taken between steps: every
     unfinished run is checkpointed where it is, then the interrupt goes on.
+
+    Examples
+    --------
+    >>> configs = [TrainConfig(heads=[h] * 3, steps=2000, device="cuda", compile="graph") for h in (1, 8)]
+    >>> h1, h8 = train_together(configs, ["runs/h1", "runs/h8"], [False, False])  # doctest: +SKIP
+    >>> h8.finished                                                               # doctest: +SKIP
+    True
     """
     if not len(configs) == len(outs) == len(resume):
         raise ValueError(f"configs, outs and resume must have one entry per run, got {len(configs)}, "
