@@ -42,6 +42,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -70,35 +71,46 @@ def run_config(base: TrainConfig, heads: int, seed: int, steps: int) -> TrainCon
     return replace(base, heads=[heads] * len(base.heads), seed=seed, steps=steps, hold=hold)
 
 
-def probe_rate(values: dict, probe_steps: int, barrier, results, index: int) -> None:
-    """Put (index, steps per second, warm-up seconds, error) of this process on ``results``.
+def warm_then_time(one_round: Callable[[int], object], lengths: int, probe_steps: int, cuda: bool,
+                   start: float, ready: Callable[[], None] = lambda: None) -> tuple[float, float]:
+    """(rounds per second, warm-up seconds) of ``one_round(i)``, round ``i`` at the ``i % lengths``-th length.
 
-    Steps cycle through every context length ``n_min .. n_max`` (a compiled
-    step meets each shape once in the warm-up). The timing starts at
-    ``barrier``, once every process has built its model and taken its
-    warm-up steps (at least one per length and ``probe_steps // 5``; they
-    include any ``torch.compile`` compilation), so that all are timed while
-    sharing the device. A process that fails reports its error and breaks the barrier,
-    so that the others report instead of waiting.
+    The warm-up takes at least one round per context length and ``probe_steps // 5`` (a compiled step
+    meets each shape once; any ``torch.compile`` compilation falls in it) and counts from ``start`` (so
+    that it includes building the models). ``ready()`` is called between the warm-up and the
+    ``probe_steps`` timed rounds; on CUDA both phases end with a synchronisation, so that no queued
+    kernel is left out of either.
     """
     import torch
 
+    synchronize = torch.cuda.synchronize if cuda else (lambda: None)
+    for i in range(max(lengths, probe_steps // 5)):
+        one_round(i)
+    synchronize()
+    warmup = time.perf_counter() - start
+    ready()
+    timed = time.perf_counter()
+    for i in range(probe_steps):
+        one_round(i)
+    synchronize()
+    return probe_steps / (time.perf_counter() - timed), warmup
+
+
+def probe_rate(values: dict, probe_steps: int, barrier, results, index: int) -> None:
+    """Put (index, steps per second, warm-up seconds, error) of this process on ``results``.
+
+    Steps cycle through every context length ``n_min .. n_max`` (:func:`warm_then_time`). The timing
+    starts at ``barrier``, once every process has built its model and taken its warm-up steps, so that
+    all are timed while sharing the device. A process that fails reports its error and breaks the
+    barrier, so that the others report instead of waiting.
+    """
     try:
-        config = TrainConfig.from_dict(values)
         start = time.perf_counter()
-        step = TrainStep(config)
-        lengths = list(range(config.n_min, config.n_max + 1))  # every context length, as training meets them
-        for i in range(max(len(lengths), probe_steps // 5)):
-            step(lengths[i % len(lengths)])
-        if step.device.type == "cuda":
-            torch.cuda.synchronize()
-        warmup = time.perf_counter() - start
-        barrier.wait()
-        start = time.perf_counter()
-        for i in range(probe_steps):
-            last = step(lengths[i % len(lengths)])
-        last.tolist()  # waits for the queued steps
-        results.put((index, probe_steps / (time.perf_counter() - start), warmup, None))
+        step = TrainStep(TrainConfig.from_dict(values))
+        lengths = list(range(step.config.n_min, step.config.n_max + 1))
+        rate, warmup = warm_then_time(lambda i: step(lengths[i % len(lengths)]), len(lengths), probe_steps,
+                                      step.device.type == "cuda", start, barrier.wait)
+        results.put((index, rate, warmup, None))
     except Exception as error:  # noqa: BLE001 -- reported to the parent, which decides
         barrier.abort()
         results.put((index, None, None, f"{type(error).__name__}: {error}"))
@@ -121,36 +133,24 @@ def probe_rates(configs: list[dict], probe_steps: int) -> list[tuple[float | Non
 def probe_together_rate(configs: list[dict], probe_steps: int, results) -> None:
     """Put (steps per second of every run, warm-up seconds, error) of ``configs`` trained together on ``results``.
 
-    Builds every run in turn, takes a warm-up step of each at every context length, each run on its own
-    stream (:mod:`.together`), then times ``probe_steps`` rounds of one step of each run.
+    Builds every run in turn, each on its own stream (:mod:`.together`); one round is one step of each
+    run, at the same context length (:func:`warm_then_time`).
     """
-    import torch
-
     from .together import new_stream, on_stream
 
     try:
         start = time.perf_counter()
         steps = [TrainStep(TrainConfig.from_dict(values)) for values in configs]
         streams = [new_stream(step.device) for step in steps]
-        config = steps[0].config
-        lengths = list(range(config.n_min, config.n_max + 1))
+        lengths = list(range(steps[0].config.n_min, steps[0].config.n_max + 1))
 
-        def round_(i: int) -> None:
+        def one_round(i: int) -> None:
             for step, stream in zip(steps, streams):
                 with on_stream(stream):
                     step(lengths[i % len(lengths)])
 
-        for i in range(max(len(lengths), probe_steps // 5)):
-            round_(i)
-        if any(streams):
-            torch.cuda.synchronize()
-        warmup = time.perf_counter() - start
-        start = time.perf_counter()
-        for i in range(probe_steps):
-            round_(i)
-        if any(streams):
-            torch.cuda.synchronize()
-        results.put((probe_steps / (time.perf_counter() - start), warmup, None))
+        rate, warmup = warm_then_time(one_round, len(lengths), probe_steps, any(streams), start)
+        results.put((rate, warmup, None))
     except Exception as error:  # noqa: BLE001 -- reported to the parent, which decides
         results.put((None, None, f"{type(error).__name__}: {error}"))
 

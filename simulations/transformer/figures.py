@@ -15,12 +15,12 @@ from matplotlib.ticker import NullLocator
 
 from simulations.plotting import STYLES, plt
 
-from .analysis import reduced_mask_layer
+from .analysis import reduced_mask_layer, reduced_mask_name
 
 PRUNING_LABELS = {
     "full": "full model",
     "layer1_all": "all layer-1 heads + top head of each later layer (the paper's pruning)",
-    "layer1_top": "top layer-1 head + all later heads (converse)",
+    reduced_mask_name(1): "top layer-1 head + all later heads (converse)",
     "single_head": "model trained with one head per layer",
 }
 MODEL_COLOURS = ("black", "tab:brown", "tab:pink", "tab:olive", "darkgoldenrod", "0.5")
