@@ -155,7 +155,7 @@ BUDGETS: list[tuple[str, str, str]] = [
 HEADS_SWEEP: list[tuple[str, dict[int, str]]] = [
     ("32k (4.1M)", {1: "d8s1_h1", 2: "d8s1_h2", 4: "d8s1_h4", 8: "d8s1_h8"}),
     ("64k (8.2M)", {1: "d8s1_64k_h1", 2: "d8s1_64k_h2", 4: "d8s1_64k_h4", 8: "d8s1_64k_h8"}),
-    ("400k (51M)", {1: "d8s1_400k_h1", 8: "d8s1_400k_h8"}),
+    ("400k (51M)", {1: "d8s1_400k_h1", 2: "d8s1_400k_h2", 4: "d8s1_400k_h4", 8: "d8s1_400k_h8"}),
 ]
 
 #: (label, analysis, seed) of the models in the convergence table of the converged budget.
@@ -163,6 +163,8 @@ CONVERGED: list[tuple[str, str, str]] = [
     ("h = 8, seed 0", "d8s1_400k_h8", "0"),
     ("h = 8, seed 1", "d8s1_400k_h8", "1"),
     ("h = 8, seed 2", "d8s1_400k_h8", "2"),
+    ("h = 4, seed 0", "d8s1_400k_h4", "0"),
+    ("h = 2, seed 0", "d8s1_400k_h2", "0"),
     ("h = 1, seed 0", "d8s1_400k_h1", "0"),
 ]
 
