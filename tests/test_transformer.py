@@ -370,6 +370,31 @@ def test_top_share_bootstrap_matches_the_delta_method():
     assert A.top_share(np.array([-0.1, -0.2])) == 0.0  # no head matters
 
 
+def test_c1_says_when_two_heads_force_a_layers_call():
+    """With two heads a layer's top share is >= 0.5 whenever a head matters, so C1 names such layers."""
+    increases = np.random.default_rng(0).normal(size=(1000, 2))
+    shares = A.top_share(increases)
+    assert np.all((shares >= 0.5) | (increases.max(axis=1) <= 0))
+    layer = lambda pattern, share: {"pattern": pattern, "top_share": share, "top_share_sem": 0.02}  # noqa: E731
+    two = {"layers": [layer("one dominant head", 0.77), layer("one dominant head", 0.51)],
+           "increase": [[0.3, 0.1], [0.2, 0.19]]}
+    verdict, details = V.c1({"head_importance": two})
+    assert (verdict, details["two_head_layers"]) == (V.NOT_REPRODUCED, [1, 2])
+    assert V._seed_summary("C1", {"verdict": verdict, **details}).endswith(
+        "(top shares 0.77 +- 0.02, 0.51 +- 0.02); layers 1, 2 have two heads, so a top share below 0.5 is "
+        "impossible there: the rule cannot call them spread")
+    mixed = {"layers": [layer("spread", 0.3), layer("one dominant head", 0.6)],
+             "increase": [[0.1, 0.2, 0.1, 0.1], [0.3, 0.2]]}
+    verdict, details = V.c1({"head_importance": mixed})
+    assert (verdict, details["two_head_layers"]) == (V.REPRODUCED, [2])
+    assert V._seed_summary("C1", {"verdict": verdict, **details}).endswith(
+        "; layer 2 has two heads, so a top share below 0.5 is impossible there: the rule cannot call it spread")
+    four = {"layers": [layer("spread", 0.3)] * 2, "increase": [[0.1, 0.2, 0.1, 0.1]] * 2}
+    verdict, details = V.c1({"head_importance": four})
+    assert details["two_head_layers"] == [] and V._seed_summary("C1", {"verdict": verdict, **details}).endswith(
+        "(top shares 0.30 +- 0.02, 0.30 +- 0.02)")
+
+
 def test_verdict_rules_say_not_reproduced_and_mixed():
     share = lambda *patterns: {"layers": [{"pattern": p, "top_share": 0.0, "top_share_sem": 0.0}  # noqa: E731
                                           for p in patterns],

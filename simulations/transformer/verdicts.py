@@ -9,7 +9,11 @@ C1 (many heads in layer 1, one head in each later layer)
     share of the layer's risk increase ``>= 0.5``: "one dominant head", else
     "spread"; "no head matters" when masking no head raises the risk), called
     on the point estimate; its bootstrap SE over prompts is reported beside it. Met
-    when layer 1 is spread and every later layer has one dominant head.
+    when layer 1 is spread and every later layer has one dominant head. A layer
+    with two heads cannot be called spread: negative increases count as 0, so
+    its top share is at least 0.5 whenever a head matters. The verdict then
+    follows from the head counts alone, and ``two_head_layers`` lists such
+    layers so that ``verdicts.md`` says so.
 C2 (layer 1 preprocesses to ``r (.) x_i``; later layers take GD steps)
     Held-out R^2 of a linear probe for ``r (.) x_i`` from the context tokens
     after layer 1 (:func:`.analysis.probing`). Met when it is ``>= 0.8`` and
@@ -54,15 +58,16 @@ def _single_heads(run: dict[str, Any]) -> bool:
 
 def c1(run: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     layers = run["head_importance"]["layers"]
+    two_heads = [k + 1 for k, row in enumerate(run["head_importance"]["increase"]) if len(row) == 2]
     if _single_heads(run):
         return NOT_APPLICABLE, {"patterns": [layer["pattern"] for layer in layers], "top_share": [1.0] * len(layers),
-                                "top_share_sem": [0.0] * len(layers)}
+                                "top_share_sem": [0.0] * len(layers), "two_head_layers": two_heads}
     first_spread = layers[0]["pattern"] == "spread"
     later_single = all(layer["pattern"] in ("one dominant head", "one head") for layer in layers[1:])
     verdict = REPRODUCED if first_spread and later_single else NOT_REPRODUCED
     return verdict, {"patterns": [layer["pattern"] for layer in layers],
                      "top_share": [layer["top_share"] for layer in layers],
-                     "top_share_sem": [layer["top_share_sem"] for layer in layers]}
+                     "top_share_sem": [layer["top_share_sem"] for layer in layers], "two_head_layers": two_heads}
 
 
 def c2(run: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -155,7 +160,11 @@ def markdown(runs: list[dict[str, Any]], decided: dict[str, Any], label: str) ->
 def _seed_summary(claim: str, seed: dict[str, Any]) -> str:
     if claim == "C1":
         shares = ", ".join(f"{v:.2f} +- {e:.2f}" for v, e in zip(seed["top_share"], seed["top_share_sem"]))
-        return f"{seed['verdict']}: layers {', '.join(seed['patterns'])} (top shares {shares})"
+        forced = seed["two_head_layers"]
+        caveat = (f"; layer{'s' if len(forced) > 1 else ''} {', '.join(map(str, forced))} ha{'ve' if len(forced) > 1 else 's'}"
+                  " two heads, so a top share below 0.5 is impossible there: the rule cannot call"
+                  f" {'them' if len(forced) > 1 else 'it'} spread" if forced else "")
+        return f"{seed['verdict']}: layers {', '.join(seed['patterns'])} (top shares {shares}){caveat}"
     if claim == "C2":
         return f"{seed['verdict']}: R^2(r x_i) by layer " + ", ".join(f"{v:.2f}" for v in seed["r2_rx"])
     if claim == "C6":
