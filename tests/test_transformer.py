@@ -460,6 +460,21 @@ def test_train_and_analyze_commands(tmp_path, capsys):
     assert "best_power" in json.loads((out / "agreement.json").read_text())
     assert set(json.loads((out / "verdicts.json").read_text())) == {"C1", "C2", "C6", "C7"}
     assert "| C7 |" in (out / "verdicts.md").read_text()
+    written = {name: (out / name).read_bytes() for name in ("verdicts.json", "verdicts.md")}
+    for name in written:
+        (out / name).unlink()
+    assert main(["analyze", str(run), "--out", str(out), "--regrade"]) == 0  # from the JSON files alone
+    assert {name: (out / name).read_bytes() for name in written} == written
+    capsys.readouterr()
+    assert main(["analyze", str(run), "--out", str(tmp_path / "nowhere"), "--regrade"]) == 2
+    assert "is not a directory" in capsys.readouterr().err
+    (out / "probing.json").write_text('{"layers": [')
+    assert main(["analyze", str(run), "--out", str(out), "--regrade"]) == 2
+    assert "probing.json: not valid JSON" in capsys.readouterr().err
+    (out / "probing.json").write_text('{"layers": []}')
+    assert main(["analyze", str(run), "--out", str(out), "--regrade"]) == 2
+    err = capsys.readouterr().err
+    assert "a field of the analysis is missing or malformed" in err and len(err.splitlines()) == 1
     assert main(["train", "--out", str(tmp_path / "bad"), "--heads", "2,0", "--no-progress"]) == 2
     assert "heads" in capsys.readouterr().err
     assert main(["analyze", str(tmp_path / "missing")]) == 2

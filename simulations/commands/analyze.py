@@ -7,7 +7,10 @@ its run directory) and writes one JSON and one PNG per analysis into ``--out``
 training gained. ``--seeds`` analyses more runs of the same configuration
 (other seeds) into ``OUT/seed_<k>``. ``OUT/verdicts.json`` and
 ``OUT/verdicts.md`` hold the convergence table and the verdicts on C1, C2, C6
-and C7 over all seeds (:mod:`simulations.transformer.verdicts`).
+and C7 over all seeds (:mod:`simulations.transformer.verdicts`). ``--regrade``
+rewrites only those two files from the JSON files an earlier analysis left in
+``OUT`` and ``OUT/seed_<k>`` (seconds instead of minutes: for when the
+verdicts' report changes, not the analyses).
 """
 
 from __future__ import annotations
@@ -43,6 +46,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--trials", type=int, default=1000, help="prompts per evaluation (default 1000)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=positive_int, default=None, help="torch.set_num_threads (CPU)")
+    parser.add_argument("--regrade", action="store_true",
+                        help="only rewrite OUT/verdicts.{json,md} from the analysis JSON files already in OUT")
 
 
 def describe(config: TrainConfig, seed: bool = True) -> str:
@@ -79,9 +84,20 @@ def run(args: argparse.Namespace) -> int:
     if n_probe < 2:
         raise ValueError(f"--n-probe must be >= 2, got {n_probe}")
     out = args.out or (args.checkpoint if args.checkpoint.is_dir() else args.checkpoint.parent) / "analysis"
+    label = describe(config, seed=False)
+    if args.regrade:
+        runs = read_analyses(out)
+        try:
+            decided = decide(runs, int(runs[0]["convergence"]["n"]))
+            report = markdown(runs, decided, label)
+        except (AttributeError, KeyError, IndexError, TypeError, ValueError, ZeroDivisionError) as err:
+            raise ValueError(f"--regrade: {out}: a field of the analysis is missing or malformed ({err!r}); "
+                             "rerun sparse-icl analyze") from None
+        write_verdicts(out, decided, report)
+        print(f"wrote {out / 'verdicts.json'} and verdicts.md from the analyses of {len(runs)} seed(s)")
+        return 0
     output_dir(out)
     task = config.problem
-    label = describe(config, seed=False)
     runs = []
     for k, path in enumerate([args.checkpoint, *(args.seeds or [])]):
         model_k, config_k, _ = (model, config, step) if k == 0 else load_model(path)
@@ -96,8 +112,7 @@ def run(args: argparse.Namespace) -> int:
         runs.append(results)
     results = runs[0]
     decided = decide(runs, n_probe)
-    (out / "verdicts.json").write_text(json.dumps(decided, indent=1) + "\n")
-    (out / "verdicts.md").write_text(markdown(runs, decided, label))
+    write_verdicts(out, decided, markdown(runs, decided, label))
     agree = results["agreement"]["algorithms"]
     conv = results["convergence"]
     print(f"wrote {out}: risk at n={n_probe}: {conv['risk']:.4g} (ridge {conv['algorithms']['ridge']['risk']:.4g}, "
@@ -105,6 +120,26 @@ def run(args: argparse.Namespace) -> int:
           + ", ".join(f"{k} msd {v['msd']:.3g}" for k, v in agree.items())
           + f"; closest: {results['agreement']['closest']}")
     return 0
+
+
+def write_verdicts(out: Path, decided: dict, report: str) -> None:
+    """``OUT/verdicts.json`` (the verdicts of every claim and seed) and ``OUT/verdicts.md`` (``report``)."""
+    (out / "verdicts.json").write_text(json.dumps(decided, indent=1) + "\n")
+    (out / "verdicts.md").write_text(report)
+
+
+#: The analyses that the verdicts read, one JSON file each per seed directory.
+GRADED = ("convergence", "head_importance", "pruning", "probing", "agreement")
+
+
+def read_analyses(out: Path) -> list[dict]:
+    """The graded analyses of every seed directory of ``out`` (``out`` itself, then ``seed_<k>/``), read back
+    from their JSON files: untrusted input, so a missing or unreadable file is one ValueError naming it."""
+    from simulations.transformer.model_table import read_json, seed_directories
+
+    if not out.is_dir():
+        raise ValueError(f"--regrade: {out} is not a directory (run sparse-icl analyze first)")
+    return [{name: read_json(directory / f"{name}.json") for name in GRADED} for directory in seed_directories(out)]
 
 
 def write_json(results: dict, out: Path) -> None:

@@ -48,7 +48,8 @@ DOMINANT_SHARE = 0.5
 ALGORITHM_NAMES = {"bayes": "Bayes", "lasso": "Lasso", "ridge": "ridge", "gd": "GD", "pto": "PtO"}
 
 
-def _read(path: Path) -> Any:
+def read_json(path: Path) -> Any:
+    """The JSON in ``path``; a missing file or invalid JSON is one ValueError naming the file."""
     try:
         return json.loads(path.read_text())
     except FileNotFoundError:
@@ -68,8 +69,8 @@ def seed_directories(directory: Path) -> list[Path]:
 def seed_results(directory: Path) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
     """``(seed, convergence, agreement)`` for every seed of the analysis in ``directory``; the directory
     itself holds the first checkpoint analysed, seed 0 in every analysis of this study."""
-    return [(seed_dir.name[5:] if k else "0", _read(seed_dir / "convergence.json"),
-             _read(seed_dir / "agreement.json"))
+    return [(seed_dir.name[5:] if k else "0", read_json(seed_dir / "convergence.json"),
+             read_json(seed_dir / "agreement.json"))
             for k, seed_dir in enumerate(seed_directories(directory))]
 
 
@@ -82,7 +83,7 @@ def seed_rows(directory: Path) -> list[dict[str, Any]]:
         When a file is missing, is not JSON, or lacks a field the table needs
         (the message names the file).
     """
-    verdicts = _read(directory / "verdicts.json")
+    verdicts = read_json(directory / "verdicts.json")
     rows = []
     for k, (seed, convergence, agreement) in enumerate(seed_results(directory)):
         try:
