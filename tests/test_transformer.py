@@ -393,6 +393,11 @@ def test_c1_says_when_two_heads_force_a_layers_call():
     verdict, details = V.c1({"head_importance": four})
     assert details["two_head_layers"] == [] and V._seed_summary("C1", {"verdict": verdict, **details}).endswith(
         "(top shares 0.30 +- 0.02, 0.30 +- 0.02)")
+    # a one-head layer has no share to call (a head that lowers the risk when masked would show 0.00 +- 0.5)
+    linear = {"layers": [layer("spread", 0.3), layer("one head", 0.0)], "increase": [[0.1, 0.2, 0.1, 0.1], [-0.1]]}
+    verdict, details = V.c1({"head_importance": linear})
+    assert V._seed_summary("C1", {"verdict": verdict, **details}) == (
+        "reproduced: layers spread, one head (top shares 0.30 +- 0.02, --)")
 
 
 def test_verdict_rules_say_not_reproduced_and_mixed():

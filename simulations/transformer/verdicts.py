@@ -159,7 +159,8 @@ def markdown(runs: list[dict[str, Any]], decided: dict[str, Any], label: str) ->
 
 def _seed_summary(claim: str, seed: dict[str, Any]) -> str:
     if claim == "C1":
-        shares = ", ".join(f"{v:.2f} +- {e:.2f}" for v, e in zip(seed["top_share"], seed["top_share_sem"]))
+        shares = ", ".join("--" if pattern == "one head" else f"{v:.2f} +- {e:.2f}"  # one head: no share to call
+                           for pattern, v, e in zip(seed["patterns"], seed["top_share"], seed["top_share_sem"]))
         forced = seed["two_head_layers"]
         caveat = (f"; layer{'s' if len(forced) > 1 else ''} {', '.join(map(str, forced))} ha{'ve' if len(forced) > 1 else 's'}"
                   " two heads, so a top share below 0.5 is impossible there: the rule cannot call"
