@@ -465,7 +465,9 @@ def test_train_and_analyze_commands(tmp_path, capsys):
     assert "best_power" in json.loads((out / "agreement.json").read_text())
     assert set(json.loads((out / "verdicts.json").read_text())) == {"C1", "C2", "C6", "C7"}
     assert "| C7 |" in (out / "verdicts.md").read_text()
-    written = {name: (out / name).read_bytes() for name in ("verdicts.json", "verdicts.md")}
+    report = ["verdicts.json", "verdicts.md", *(path.name for path in out.glob("*.png"))]
+    written = {name: (out / name).read_bytes() for name in report}
+    assert len(written) == 6
     for name in written:
         (out / name).unlink()
     assert main(["analyze", str(run), "--out", str(out), "--regrade"]) == 0  # from the JSON files alone

@@ -8,9 +8,9 @@ training gained. ``--seeds`` analyses more runs of the same configuration
 (other seeds) into ``OUT/seed_<k>``. ``OUT/verdicts.json`` and
 ``OUT/verdicts.md`` hold the convergence table and the verdicts on C1, C2, C6
 and C7 over all seeds (:mod:`simulations.transformer.verdicts`). ``--regrade``
-rewrites only those two files from the JSON files an earlier analysis left in
-``OUT`` and ``OUT/seed_<k>`` (seconds instead of minutes: for when the
-verdicts' report changes, not the analyses).
+rewrites only the report, those two files and the figures, from the JSON files
+an earlier analysis left in ``OUT`` and ``OUT/seed_<k>`` (seconds instead of
+minutes: for when the report changes, not the analyses).
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=positive_int, default=None, help="torch.set_num_threads (CPU)")
     parser.add_argument("--regrade", action="store_true",
-                        help="only rewrite OUT/verdicts.{json,md} from the analysis JSON files already in OUT")
+                        help="only rewrite the verdicts and figures from the analysis JSON files already in OUT")
 
 
 def describe(config: TrainConfig, seed: bool = True) -> str:
@@ -86,15 +86,18 @@ def run(args: argparse.Namespace) -> int:
     out = args.out or (args.checkpoint if args.checkpoint.is_dir() else args.checkpoint.parent) / "analysis"
     label = describe(config, seed=False)
     if args.regrade:
-        runs = read_analyses(out)
+        analyses = read_analyses(out)
+        runs = [results for _, results in analyses]
         try:
             decided = decide(runs, int(runs[0]["convergence"]["n"]))
             report = markdown(runs, decided, label)
+            for k, (directory, results) in enumerate(analyses):
+                draw_all(results, directory, f"{label}, seed {config.seed if k == 0 else int(directory.name[5:])}")
         except (AttributeError, KeyError, IndexError, TypeError, ValueError, ZeroDivisionError) as err:
             raise ValueError(f"--regrade: {out}: a field of the analysis is missing or malformed ({err!r}); "
                              "rerun sparse-icl analyze") from None
         write_verdicts(out, decided, report)
-        print(f"wrote {out / 'verdicts.json'} and verdicts.md from the analyses of {len(runs)} seed(s)")
+        print(f"wrote the verdicts and figures of {out} from the analyses of {len(runs)} seed(s)")
         return 0
     output_dir(out)
     task = config.problem
@@ -128,18 +131,19 @@ def write_verdicts(out: Path, decided: dict, report: str) -> None:
     (out / "verdicts.md").write_text(report)
 
 
-#: The analyses that the verdicts read, one JSON file each per seed directory.
-GRADED = ("convergence", "head_importance", "pruning", "probing", "agreement")
+#: The analyses that the verdicts and figures read, one JSON file each per seed directory.
+REPORTED = ("convergence", "risk_vs_n", "head_importance", "pruning", "probing", "agreement")
 
 
-def read_analyses(out: Path) -> list[dict]:
-    """The graded analyses of every seed directory of ``out`` (``out`` itself, then ``seed_<k>/``), read back
+def read_analyses(out: Path) -> list[tuple[Path, dict]]:
+    """(directory, analyses) of every seed directory of ``out`` (``out`` itself, then ``seed_<k>/``), read back
     from their JSON files: untrusted input, so a missing or unreadable file is one ValueError naming it."""
     from simulations.transformer.model_table import read_json, seed_directories
 
     if not out.is_dir():
         raise ValueError(f"--regrade: {out} is not a directory (run sparse-icl analyze first)")
-    return [{name: read_json(directory / f"{name}.json") for name in GRADED} for directory in seed_directories(out)]
+    return [(directory, {name: read_json(directory / f"{name}.json") for name in REPORTED})
+            for directory in seed_directories(out)]
 
 
 def write_json(results: dict, out: Path) -> None:

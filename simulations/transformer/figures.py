@@ -55,7 +55,7 @@ def plot_risk(path: Path, res: dict[str, Any], title: str) -> None:
 
 def plot_importance(path: Path, res: dict[str, Any], title: str) -> None:
     """Heat map of the normalised risk increase from masking each head (rows: layers), each row labelled with
-    its pattern and top share +- its bootstrap SE."""
+    its pattern and, where a layer has several heads, its top share +- its bootstrap SE."""
     rows = res["normalized"]
     grid = np.full((len(rows), max(len(r) for r in rows)), np.nan)
     for i, row in enumerate(rows):
@@ -66,7 +66,8 @@ def plot_importance(path: Path, res: dict[str, Any], title: str) -> None:
         if np.isfinite(value):
             ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7,
                     color="white" if value > 0.6 else "black")
-    labels = [f"layer {i + 1}\n{layer['pattern']}\ntop {layer['top_share']:.2f} +- {layer['top_share_sem']:.2f}"
+    labels = [f"layer {i + 1}\n{layer['pattern']}" + ("" if layer["pattern"] == "one head"  # no share to call
+                                                       else f"\ntop {layer['top_share']:.2f} +- {layer['top_share_sem']:.2f}")
               for i, layer in enumerate(res["layers"])]
     ax.set(xlabel="head", title=title, xticks=range(grid.shape[1]),
            xticklabels=[str(j + 1) for j in range(grid.shape[1])], yticks=range(grid.shape[0]))
