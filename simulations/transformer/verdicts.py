@@ -161,10 +161,12 @@ def _seed_summary(claim: str, seed: dict[str, Any]) -> str:
     if claim == "C1":
         shares = ", ".join("--" if pattern == "one head" else f"{v:.2f} +- {e:.2f}"  # one head: no share to call
                            for pattern, v, e in zip(seed["patterns"], seed["top_share"], seed["top_share_sem"]))
-        forced = seed["two_head_layers"]
-        caveat = (f"; layer{'s' if len(forced) > 1 else ''} {', '.join(map(str, forced))} ha{'ve' if len(forced) > 1 else 's'}"
-                  " two heads, so a top share below 0.5 is impossible there: the rule cannot call"
-                  f" {'them' if len(forced) > 1 else 'it'} spread" if forced else "")
+        forced, caveat = seed["two_head_layers"], ""
+        if forced:
+            many = len(forced) > 1
+            caveat = (f"; {'layers' if many else 'layer'} {', '.join(map(str, forced))} {'have' if many else 'has'}"
+                      " two heads, so a top share below 0.5 is impossible there: the rule cannot call"
+                      f" {'them' if many else 'it'} spread")
         return f"{seed['verdict']}: layers {', '.join(seed['patterns'])} (top shares {shares}){caveat}"
     if claim == "C2":
         return f"{seed['verdict']}: R^2(r x_i) by layer " + ", ".join(f"{v:.2f}" for v in seed["r2_rx"])
