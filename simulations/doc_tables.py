@@ -6,7 +6,7 @@ docs/simulations.md from :data:`solvers.signals.SIGNALS`,
 :data:`simulations.tuning.TUNINGS` and :data:`simulations.methods.METHODS`;
 docs/claims.md's model-by-model table of the transformer claims from the
 committed analyses, and docs/transformer.md's tables of every budget, of the heads sweep and of
-the converged models from the same analyses
+the converged models, and the heads sweep over seeds, from the same analyses
 (:mod:`simulations.transformer.model_table`).
 ``python -m simulations.doc_tables`` rewrites the files (a test checks that
 they are current).
@@ -21,7 +21,7 @@ from typing import Callable
 
 from solvers.signals import SIGNALS
 from .methods import grid_table
-from .transformer.model_table import budget_table, convergence_table, heads_table
+from .transformer.model_table import budget_table, convergence_table, heads_seeds_table, heads_table
 from .transformer.model_table import markdown_table as transformer_model_table
 from .tuning import tuning_table
 
@@ -42,7 +42,7 @@ def signal_table() -> str:
 TABLES: dict[str, Callable[[], str]] = {"signals": signal_table, "tunings": tuning_table, "methods": grid_table,
                                         "transformer_models": transformer_model_table,
                                         "transformer_budgets": budget_table, "transformer_converged": convergence_table,
-                                        "transformer_heads": heads_table}
+                                        "transformer_heads": heads_table, "transformer_heads_seeds": heads_seeds_table}
 
 
 def render(text: str) -> str:

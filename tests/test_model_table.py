@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from simulations.transformer.model_table import (budget_table, convergence_table, heads_table, markdown_table,
-                                                 seed_directories, seed_rows)
+from simulations.transformer.model_table import (budget_table, convergence_table, heads_seeds_table, heads_table,
+                                                 markdown_table, seed_directories, seed_rows)
 
 
 def write_analysis(directory: Path, seeds: list[dict]) -> None:
@@ -82,3 +82,17 @@ def test_budget_and_convergence_tables(tmp_path: Path) -> None:
                         "0.0063 +- 0.0002 (**2.3%**), 0.06x ridge |")
     with pytest.raises(ValueError, match="no seed 1"):
         convergence_table([("h = 8", "h8", "1")], root=tmp_path)
+
+
+def test_heads_seeds_table_grades_the_more_heads_claim_over_seeds(tmp_path: Path) -> None:
+    write_analysis(tmp_path / "h8", [{"seed": k, "risk": r, "late_gain": 0.02, "shares": [0.3] * 3}
+                                     for k, r in enumerate((0.0063, 0.0094, 0.0077))])
+    write_analysis(tmp_path / "h1", [{"seed": k, "risk": r, "late_gain": 0.1, "shares": [1.0] * 3}
+                                     for k, r in enumerate((0.0095, 0.0110, 0.0101))])
+    write_analysis(tmp_path / "h2", [{"seed": 0, "risk": 0.0084, "late_gain": 0.1, "shares": [0.6] * 3}])
+    table = heads_seeds_table({8: "h8", 1: "h1", 2: "h2"}, root=tmp_path).splitlines()
+    assert [row.split(" | ")[0] for row in table[2:]] == ["| 1", "| 2", "| 8"]
+    assert table[2] == ("| 1 | 3 | 0.0095, 0.0110, 0.0101 | 0.0102 +- 0.0004 | **reproduced** (p = 0.050; "
+                        "reverse order p = 1.000); difference of means -0.0024 +- 0.0010 |")
+    assert table[3] == "| 2 | 1 | 0.0084 | 0.0084 | undecided (1 seed of h = 2); difference of means -0.0006 |"
+    assert table[4] == "| 8 | 3 | 0.0063, 0.0094, 0.0077 | 0.0078 +- 0.0009 | -- |"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -368,6 +369,42 @@ def test_top_share_bootstrap_matches_the_delta_method():
     assert low < share < high and high - low == pytest.approx(2 * 1.96 * delta, rel=0.15)
     assert A.top_share_bootstrap(diffs[:1], resamples=50)[0] == 0.0  # one head: its share is always 1
     assert A.top_share(np.array([-0.1, -0.2])) == 0.0  # no head matters
+
+
+def _rank_p_value(a: np.ndarray, b: np.ndarray) -> float:
+    """P(U <= U_obs), U = #{(i, j): a_i > b_j}, over every equally likely split of the pooled values."""
+    pooled, count = np.concatenate([a, b]), lambda x, y: int((x[:, None] > y[None, :]).sum())
+    u_obs = count(a, b)
+    splits = [np.isin(np.arange(pooled.size), idx) for idx in itertools.combinations(range(pooled.size), a.size)]
+    return float(np.mean([count(pooled[s], pooled[~s]) <= u_obs for s in splits]))
+
+
+@pytest.mark.parametrize("sizes", [(3, 3), (3, 4), (4, 4), (5, 3)])
+def test_more_heads_is_the_exact_rank_test_over_seeds(sizes: tuple[int, int]) -> None:
+    """The heads-sweep rule's p-values equal a brute-force enumeration of the C(m + k, m) rankings, and its
+    verdict follows them; fewer than three seeds on a side is undecided, a non-finite risk an error."""
+    rng = np.random.default_rng(sum(sizes))
+    for shift in (-2.0, -0.5, 0.0, 0.5, 2.0):
+        more, fewer = rng.normal(shift, 1, sizes[0]), rng.normal(0, 1, sizes[1])
+        verdict, details = V.more_heads(more, fewer)
+        assert details["p_lower"] == pytest.approx(_rank_p_value(more, fewer), abs=1e-12)
+        assert details["p_higher"] == pytest.approx(_rank_p_value(fewer, more), abs=1e-12)
+        expected = (V.REPRODUCED if details["p_lower"] <= 0.05 else
+                    V.NOT_REPRODUCED if details["p_higher"] <= 0.05 else V.MIXED)
+        assert verdict == expected
+        welch = np.sqrt(more.var(ddof=1) / more.size + fewer.var(ddof=1) / fewer.size)
+        assert details["diff_sem"] == pytest.approx(welch)
+        assert details["diff"] == pytest.approx(more.mean() - fewer.mean())
+    separated = V.more_heads([1.0, 2.0, 3.0], [4.0, 5.0, 6.0])
+    assert separated[0] == V.REPRODUCED and separated[1]["p_lower"] == pytest.approx(1 / 20)
+    assert V.more_heads([4.0, 5.0, 6.0], [1.0, 2.0, 3.0])[0] == V.NOT_REPRODUCED
+    assert V.more_heads([1.0, 5.0, 3.0], [4.0, 2.0, 6.0])[0] == V.MIXED
+    assert V.more_heads([1.0, 2.0, 3.0], [4.0, 5.0]) == (V.UNDECIDED, {"seeds": [3, 2], "diff": -2.5,
+                                                                      "diff_sem": pytest.approx(np.sqrt(1 / 3 + 0.25)),
+                                                                      "p_lower": None, "p_higher": None})
+    assert V.more_heads([1.0], [4.0])[1]["diff_sem"] is None
+    with pytest.raises(ValueError, match="finite"):
+        V.more_heads([1.0, float("nan"), 2.0], [3.0, 4.0, 5.0])
 
 
 def test_c1_says_when_two_heads_force_a_layers_call():

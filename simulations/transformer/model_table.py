@@ -29,6 +29,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from .verdicts import UNDECIDED, more_heads
+
 FIGURES = Path(__file__).resolve().parents[2] / "docs" / "figures" / "transformer"
 
 #: (budget label, analysis directory under docs/figures/transformer/), in budget order.
@@ -249,4 +253,36 @@ def heads_table(sweep: list[tuple[str, dict[int, str]]] = HEADS_SWEEP, root: Pat
             except (KeyError, TypeError, ValueError) as err:
                 raise ValueError(f"{root / analyses[h]}: a field is missing or malformed ({err})") from None
         lines.append(f"| {label} | {' | '.join(cells)} |")
+    return "\n".join(lines)
+
+
+def seed_risks(directory: Path) -> list[float]:
+    """Excess risk at n = d of every seed of the analysis in ``directory``, in seed-directory order."""
+    try:
+        return [float(convergence["risk"]) for convergence in _convergences(directory).values()]
+    except (KeyError, TypeError, ValueError) as err:
+        raise ValueError(f"{directory}: a field is missing or malformed ({err})") from None
+
+
+def _heads_call(verdict: str, details: dict[str, Any], fewer: int) -> str:
+    sem = details["diff_sem"]
+    diff = f"difference of means {details['diff']:+.4f}" + ("" if sem is None else f" +- {sem:.4f}")
+    if verdict == UNDECIDED:
+        seeds = details["seeds"][1]
+        return f"undecided ({seeds} seed{'s' if seeds > 1 else ''} of h = {fewer}); {diff}"
+    return (f"**{verdict}** (p = {details['p_lower']:.3f}; reverse order p = {details['p_higher']:.3f}); {diff}")
+
+
+def heads_seeds_table(analyses: dict[int, str] = HEADS_SWEEP[-1][1], root: Path = FIGURES, most: int = 8) -> str:
+    """The heads sweep over seeds on one budget, as Markdown: every seed's risk at n = d, the mean +- SE over
+    seeds, and the verdict on "more heads, lower risk" of h = ``most`` against each fewer-heads h
+    (:func:`.verdicts.more_heads`: an exact Mann-Whitney test over seeds)."""
+    risks = {h: seed_risks(root / name) for h, name in sorted(analyses.items())}
+    lines = [f"| h | seeds | risk at n = d, seed by seed | mean +- SE over seeds | h = {most} against it |",
+             "|---|---|---|---|---|"]
+    for h, values in risks.items():
+        mean = np.mean(values)
+        sem = f" +- {np.std(values, ddof=1) / np.sqrt(len(values)):.4f}" if len(values) > 1 else ""
+        call = "--" if h == most else _heads_call(*more_heads(risks[most], values), fewer=h)
+        lines.append(f"| {h} | {len(values)} | {', '.join(f'{v:.4f}' for v in values)} | {mean:.4f}{sem} | {call} |")
     return "\n".join(lines)

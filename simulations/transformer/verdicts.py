@@ -38,18 +38,38 @@ C7 (predictions follow PtO more closely than GD and ridge)
     standard errors; not met when another algorithm is closest and PtO wins
     on fewer than half by over 2 SE; mixed otherwise. The verdict names the
     closest algorithm.
+
+The heads sweep ("more heads, lower in-context risk") compares two head
+counts over training seeds, the unit that varies between runs
+(:func:`more_heads`; fixed before the second and third h = 1 seeds of the
+converged budget finished). With risks ``a_1..a_m`` (more heads) and
+``b_1..b_k`` (fewer heads) at n = d, the exact one-sided Mann-Whitney test
+of "the more-heads risks are lower" has p-value
+``P(U <= U_obs)`` over all ``C(m + k, m)`` equally likely rankings, where
+``U = #{(i, j): a_i > b_j}``; with three seeds each, ``U = 0`` (every seed
+of the more-heads model below every seed of the other) gives
+``p = 1 / C(6, 3) = 0.05``, the smallest possible. Reproduced at
+``p <= 0.05``, not reproduced when the reverse test has ``p <= 0.05``,
+mixed otherwise; *undecided* with fewer than three seeds of either.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
 from .analysis import reduced_mask_layer
 
 REPRODUCED, NOT_REPRODUCED, MIXED = "reproduced", "not reproduced", "mixed"
 NOT_APPLICABLE = "not applicable (one head per later layer)"
+UNDECIDED = "undecided"
+
+#: The heads-sweep rule: the fewest seeds per head count it grades, and its level.
+MIN_SEEDS = 3
+HEADS_LEVEL = 0.05
 
 
 def _single_heads(run: dict[str, Any]) -> bool:
@@ -129,6 +149,48 @@ def decide(runs: list[dict[str, Any]], n: int) -> dict[str, Any]:
         out[claim] = {"verdict": combine([v for v, _ in per_seed]),
                       "seeds": [{"verdict": v, **details} for v, details in per_seed]}
     return out
+
+
+def more_heads(more: Sequence[float], fewer: Sequence[float]) -> tuple[str, dict[str, Any]]:
+    """Verdict on "more heads, lower risk" from the risks of two head counts' seeds (see the module docstring).
+
+    Parameters
+    ----------
+    more, fewer : sequence of float
+        Excess risk at n = d of each seed of the model with more heads and of the one with fewer,
+        evaluated on the same prompts.
+
+    Returns
+    -------
+    verdict : str
+        ``reproduced`` when the exact one-sided Mann-Whitney p-value of "``more`` is lower" is at most
+        :data:`HEADS_LEVEL`, ``not reproduced`` when that of "``more`` is higher" is, ``mixed``
+        otherwise, ``undecided`` with fewer than :data:`MIN_SEEDS` seeds on either side.
+    details : dict
+        ``p_lower``, ``p_higher`` (``None`` when undecided), ``diff``: the difference of the seed means
+        (more - fewer), and ``diff_sem``, its Welch standard error ``sqrt(s_a^2/m + s_b^2/k)`` over seeds
+        (``None`` with one seed on either side).
+
+    Examples
+    --------
+    >>> more_heads([0.006, 0.007, 0.008], [0.009, 0.010, 0.011])[0]
+    'reproduced'
+    >>> more_heads([0.006, 0.010, 0.008], [0.009, 0.007, 0.011])[0]
+    'mixed'
+    """
+    a, b = np.asarray(more, dtype=float), np.asarray(fewer, dtype=float)
+    if not (np.isfinite(a).all() and np.isfinite(b).all()) or a.ndim != 1 or b.ndim != 1 or not (a.size and b.size):
+        raise ValueError("more_heads: risks must be non-empty 1-d sequences of finite numbers")
+    diff_sem = float(np.sqrt(a.var(ddof=1) / a.size + b.var(ddof=1) / b.size)) if min(a.size, b.size) > 1 else None
+    details: dict[str, Any] = {"seeds": [a.size, b.size], "diff": float(a.mean() - b.mean()), "diff_sem": diff_sem,
+                               "p_lower": None, "p_higher": None}
+    if min(a.size, b.size) < MIN_SEEDS:
+        return UNDECIDED, details
+    for key, alternative in (("p_lower", "less"), ("p_higher", "greater")):
+        details[key] = float(stats.mannwhitneyu(a, b, alternative=alternative, method="exact").pvalue)
+    if details["p_lower"] <= HEADS_LEVEL:
+        return REPRODUCED, details
+    return (NOT_REPRODUCED if details["p_higher"] <= HEADS_LEVEL else MIXED), details
 
 
 def spread(values: list[float]) -> str:
