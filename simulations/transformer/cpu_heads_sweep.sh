@@ -16,8 +16,8 @@
 #      400 000) is all at lr / 10: h = 8 seed 0 only, prolonged from its 320k run, which gained 7.7% in its
 #      hold (does the gain at the floor rate shrink?). It met rule (b) (2.3%), so 400k is the budget of the
 #      remaining runs: h = 8 seeds 1 and 2 prolonged from 256k, then h = 4 and h = 2 (one seed of every h at
-#      this budget first), then h = 1 seeds 1 and 2, then seed 1 of h = 4 and h = 2 (one seed each could not
-#      order them: h = 4 seed 0 ended above h = 2 and h = 1).
+#      this budget first), then h = 1 seeds 1 and 2, then seeds 1 and 2 of h = 4 and h = 2 (one seed each could
+#      not order them: h = 4 seed 0 ended above h = 2 and h = 1; the heads-sweep rule needs three seeds).
 # Usage: cpu_heads_sweep.sh [1|2]   (default: both queues; a number runs that queue alone, to refill a core
 # whose queue ended while the other queue is still running).
 # Every model of a sweep has the same budget and schedule. Each run lives in docs/data/runs/<name> until it
@@ -62,12 +62,12 @@ wanted 1 && queue "d8s1_h8_seed0 $X1 8 0" "d8s1_h2_seed0 $X1 2 0" "d8s1_h8_seed1
       "d8s1_256k_h1_seed0 $X4 1 0" "d8s1_400k_h8_seed0 $X6 8 0 d8s1_320k_h8_seed0" "d8s1_256k_h8_seed1 $X4 8 1" \
       "d8s1_400k_h8_seed1 $X6 8 1 d8s1_256k_h8_seed1" "d8s1_400k_h1_seed0 $X6 1 0 d8s1_320k_h1_seed0" \
       "d8s1_400k_h4_seed0 $X6 4 0" "d8s1_400k_h1_seed1 $X6 1 1" \
-      "d8s1_400k_h4_seed1 $X6 4 1" &
+      "d8s1_400k_h4_seed1 $X6 4 1" "d8s1_400k_h4_seed2 $X6 4 2" &
 wanted 2 && queue "d8s1_h1_seed0 $X1 1 0" "d8s1_h4_seed0 $X1 4 0" "d8s1_h1_seed1 $X1 1 1" "d8s1_h1_seed2 $X1 1 2" \
       "d8s1_64k_h1_seed0 $X2 1 0" "d8s1_64k_h4_seed0 $X2 4 0" "d8s1_64k_h8_seed2 $X2 8 2" \
       "d8s1_64k_h1_seed2 $X2 1 2" "d8s1_128k_h1_seed0 $X3 1 0" "d8s1_128k_h8_seed2 $X3 8 2" \
       "d8s1_256k_h8_seed0 $X4 8 0" "d8s1_320k_h8_seed0 $X5 8 0 d8s1_256k_h8_seed0" \
       "d8s1_320k_h1_seed0 $X5 1 0 d8s1_256k_h1_seed0" "d8s1_256k_h8_seed2 $X4 8 2" \
       "d8s1_400k_h8_seed2 $X6 8 2 d8s1_256k_h8_seed2" "d8s1_400k_h2_seed0 $X6 2 0" "d8s1_400k_h1_seed2 $X6 1 2" \
-      "d8s1_400k_h2_seed1 $X6 2 1" &
+      "d8s1_400k_h2_seed1 $X6 2 1" "d8s1_400k_h2_seed2 $X6 2 2" &
 wait
