@@ -20,7 +20,11 @@ the others, and ``verdicts.json`` for all seeds) and condenses, per model:
 :data:`ANALYSES` lists the committed h = 8 analyses of the CPU study in
 budget order; :func:`markdown_table` renders them, and
 ``python -m simulations.doc_tables`` writes the table into docs/claims.md
-(a test checks that the committed table is current).
+(a test checks that the committed table is current). The same module renders
+docs/transformer.md's tables of every budget (:func:`budget_table`), of the
+converged models (:func:`convergence_table`), of the heads sweep
+(:func:`heads_table`) and of the heads sweep over seeds, graded by
+:func:`.verdicts.more_heads` (:func:`heads_seeds_table`).
 """
 
 from __future__ import annotations
@@ -270,7 +274,7 @@ def _heads_call(verdict: str, details: dict[str, Any], fewer: int) -> str:
     if verdict == UNDECIDED:
         seeds = details["seeds"][1]
         return f"undecided ({seeds} seed{'s' if seeds > 1 else ''} of h = {fewer}); {diff}"
-    return (f"**{verdict}** (p = {details['p_lower']:.3f}; reverse order p = {details['p_higher']:.3f}); {diff}")
+    return f"**{verdict}** (p = {details['p_lower']:.3f}; reverse order p = {details['p_higher']:.3f}); {diff}"
 
 
 def heads_seeds_table(analyses: dict[int, str] = HEADS_SWEEP[-1][1], root: Path = FIGURES, most: int = 8) -> str:
@@ -283,6 +287,6 @@ def heads_seeds_table(analyses: dict[int, str] = HEADS_SWEEP[-1][1], root: Path 
     for h, values in risks.items():
         mean = np.mean(values)
         sem = f" +- {np.std(values, ddof=1) / np.sqrt(len(values)):.4f}" if len(values) > 1 else ""
-        call = "--" if h == most else _heads_call(*more_heads(risks[most], values), fewer=h)
+        call = "--" if h >= most else _heads_call(*more_heads(risks[most], values), fewer=h)
         lines.append(f"| {h} | {len(values)} | {', '.join(f'{v:.4f}' for v in values)} | {mean:.4f}{sem} | {call} |")
     return "\n".join(lines)
