@@ -255,6 +255,8 @@ def convergence(model: ICLTransformer, task: Problem, n: int, earlier: ICLTransf
 #: A layer is "dominated by one head" when its top head carries at least this share of the layer's
 #: positive risk increases, and "spread" otherwise. Fixed before any converged model was analysed.
 DOMINANCE = 0.5
+#: The pattern of a layer with a single head: it has no share to call, so reports show none.
+ONE_HEAD = "one head"
 
 
 def top_share(increase: np.ndarray) -> np.ndarray:
@@ -323,7 +325,7 @@ def head_importance(model: ICLTransformer, task: Problem, ns: list[int], trials:
         normalized.append(share.tolist())
         top = float(top_share(row))
         effective = float(1 / np.sum(share**2)) if pos.sum() > 0 else 0.0
-        pattern = ("one head" if h == 1 else "no head matters" if pos.sum() == 0
+        pattern = (ONE_HEAD if h == 1 else "no head matters" if pos.sum() == 0
                    else "one dominant head" if top >= DOMINANCE else "spread")
         sem, low, high = top_share_bootstrap(diffs, seed=seed + layer)
         layers.append({"top_share": top, "top_share_sem": sem, "top_share_interval": [low, high],

@@ -15,7 +15,7 @@ from matplotlib.ticker import NullLocator
 
 from simulations.plotting import STYLES, plt
 
-from .analysis import reduced_mask_layer, reduced_mask_name
+from .analysis import ONE_HEAD, reduced_mask_layer, reduced_mask_name
 
 PRUNING_LABELS = {
     "full": "full model",
@@ -66,7 +66,7 @@ def plot_importance(path: Path, res: dict[str, Any], title: str) -> None:
         if np.isfinite(value):
             ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7,
                     color="white" if value > 0.6 else "black")
-    labels = [f"layer {i + 1}\n{layer['pattern']}" + ("" if layer["pattern"] == "one head"  # no share to call
+    labels = [f"layer {i + 1}\n{layer['pattern']}" + ("" if layer["pattern"] == ONE_HEAD
                                                        else f"\ntop {layer['top_share']:.2f} +- {layer['top_share_sem']:.2f}")
               for i, layer in enumerate(res["layers"])]
     ax.set(xlabel="head", title=title, xticks=range(grid.shape[1]),

@@ -61,7 +61,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from .analysis import reduced_mask_layer
+from .analysis import ONE_HEAD, reduced_mask_layer
 
 REPRODUCED, NOT_REPRODUCED, MIXED = "reproduced", "not reproduced", "mixed"
 NOT_APPLICABLE = "not applicable (one head per later layer)"
@@ -83,7 +83,7 @@ def c1(run: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         return NOT_APPLICABLE, {"patterns": [layer["pattern"] for layer in layers], "top_share": [1.0] * len(layers),
                                 "top_share_sem": [0.0] * len(layers), "two_head_layers": two_heads}
     first_spread = layers[0]["pattern"] == "spread"
-    later_single = all(layer["pattern"] in ("one dominant head", "one head") for layer in layers[1:])
+    later_single = all(layer["pattern"] in ("one dominant head", ONE_HEAD) for layer in layers[1:])
     verdict = REPRODUCED if first_spread and later_single else NOT_REPRODUCED
     return verdict, {"patterns": [layer["pattern"] for layer in layers],
                      "top_share": [layer["top_share"] for layer in layers],
@@ -221,7 +221,7 @@ def markdown(runs: list[dict[str, Any]], decided: dict[str, Any], label: str) ->
 
 def _seed_summary(claim: str, seed: dict[str, Any]) -> str:
     if claim == "C1":
-        shares = ", ".join("--" if pattern == "one head" else f"{v:.2f} +- {e:.2f}"  # one head: no share to call
+        shares = ", ".join("--" if pattern == ONE_HEAD else f"{v:.2f} +- {e:.2f}"
                            for pattern, v, e in zip(seed["patterns"], seed["top_share"], seed["top_share_sem"]))
         forced, caveat = seed["two_head_layers"], ""
         if forced:
