@@ -49,6 +49,8 @@ CITED = {
     "d8s1_400k_h4_seed0": "d8s1_400k_h4",
     "d8s1_400k_h2_seed0": "d8s1_400k_h2",
     "d8s1_400k_h1_seed0": "d8s1_400k_h1",
+    "d8s1_400k_h1_seed1": "d8s1_400k_h1/seed_1",
+    "d8s1_400k_h1_seed2": "d8s1_400k_h1/seed_2",
     "d8s1_linear_huber_seed0": "d8s1_linear_huber",
     "d8s1_linear_huber_pto_init_seed0": "d8s1_linear_huber_pto_init",
     "d8s1_linear_huber_pto_init_lr3e-5_seed0": "d8s1_linear_huber_pto_init_lr3e-5",

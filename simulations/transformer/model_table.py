@@ -175,6 +175,8 @@ CONVERGED: list[tuple[str, str, str]] = [
     ("h = 4, seed 0", "d8s1_400k_h4", "0"),
     ("h = 2, seed 0", "d8s1_400k_h2", "0"),
     ("h = 1, seed 0", "d8s1_400k_h1", "0"),
+    ("h = 1, seed 1", "d8s1_400k_h1", "1"),
+    ("h = 1, seed 2", "d8s1_400k_h1", "2"),
 ]
 
 
